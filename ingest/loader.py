@@ -1,0 +1,197 @@
+"""Load parsed dumps into the archive: one transaction per dump, idempotent.
+
+The management command only parses its arguments; everything about loading lives here.
+"""
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ingest.parser import DumpError, ParsedDump, ParsedEntry, parse_dump
+from tickerarchive.models import Entry, IngestEvent, Picture, SourceDump, Ticker
+
+GLOB_CHARS = set("*?[")
+
+
+def expand_paths(arguments: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files as given, directories searched recursively for *.txt, globs expanded.
+
+    Returns (files, [(argument, error)]) for arguments that name nothing.
+    """
+    files: list[Path] = []
+    missing: list[tuple[str, str]] = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() == ".txt"
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                missing.append((argument, "directory holds no .txt dumps"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif GLOB_CHARS & set(argument):
+            matched = sorted(Path(p) for p in glob.glob(argument, recursive=True) if os.path.isfile(p))
+            if not matched:
+                missing.append((argument, "no file matches this pattern"))
+            files.extend(matched)
+        else:
+            missing.append((argument, "no such file or directory"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, missing
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str = IngestEvent.Status.LOADED
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[dict] = field(default_factory=list)
+    error: str | None = None
+    parsed: ParsedDump | None = None
+
+
+class DumpLoader:
+    """Reads dumps and writes them, each in its own transaction."""
+
+    def __init__(self, *, default_date: date | None = None, ticker_title: str | None = None, force: bool = False):
+        self.default_date = default_date
+        self.ticker_title = ticker_title
+        self.force = force
+
+    def parse(self, path: Path) -> ParsedDump:
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
+        return parse_dump(data, path=str(path), default_date=self.default_date, ticker_title=self.ticker_title)
+
+    def load(self, path: Path) -> FileResult:
+        result = FileResult(path=str(path))
+        event = IngestEvent(path=str(path), status=IngestEvent.Status.FAILED)
+        try:
+            parsed = result.parsed = self.parse(path)
+            result.warnings = [w.as_dict() for w in parsed.warnings]
+            event.sha256 = parsed.sha256
+            if parsed.missing:
+                raise DumpError("; ".join(parsed.missing), path=str(path))
+            with transaction.atomic():
+                self._store(parsed, result)
+        except DumpError as err:
+            result.status, result.error = IngestEvent.Status.FAILED, str(err)
+        event.status = result.status
+        event.entries_created, event.entries_updated, event.entries_unchanged = (
+            result.created, result.updated, result.unchanged,
+        )
+        event.error = result.error or ""
+        event.finished_at = timezone.now()
+        event.save()
+        return result
+
+    # --- inside the dump's transaction -------------------------------------------------
+    def _store(self, parsed: ParsedDump, result: FileResult) -> None:
+        slug = Ticker.slug_for(parsed.title)
+        self._lock(slug)  # concurrent ingests of one ticker take turns; no duplicates, no deadlock
+        if not self.force and SourceDump.objects.filter(sha256=parsed.sha256).exists():
+            result.status = IngestEvent.Status.UNCHANGED
+            result.unchanged = len(parsed.entries)
+            return
+        ticker, _ = Ticker.objects.get_or_create(slug=slug, defaults={"title": parsed.title, "section": parsed.section or ""})
+        if parsed.section and ticker.section != parsed.section:
+            ticker.section = parsed.section
+            ticker.save(update_fields=["section"])
+        dump, _ = SourceDump.objects.update_or_create(
+            sha256=parsed.sha256,
+            defaults=dict(
+                ticker=ticker, file_name=os.path.basename(parsed.path), path=parsed.path,
+                size=parsed.size, encoding=parsed.encoding, page_datetime=parsed.page_datetime,
+                date_source=parsed.date_source or "", raw_text=parsed.text,
+                parse_warnings=[w.as_dict() for w in parsed.warnings],
+                unparsed_lines=[u.as_dict() for u in parsed.unparsed_lines],
+                entry_count=len(parsed.entries), ingested_at=timezone.now(),
+            ),
+        )
+        self._store_entries(ticker, dump, parsed, result)
+
+    @staticmethod
+    def _lock(ticker_slug: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"ingest:{ticker_slug}"])
+
+    def _store_entries(self, ticker: Ticker, dump: SourceDump, parsed: ParsedDump, result: FileResult) -> None:
+        unique: dict[tuple, ParsedEntry] = {}
+        for entry in parsed.entries:
+            key = (entry.published_at, entry.headline)
+            if key in unique:
+                result.warnings.append({
+                    "line": entry.line,
+                    "message": f"the same entry as on line {unique[key].line}: stored once",
+                })
+                continue
+            unique[key] = entry
+        existing = {
+            (e.original_published_at, e.original_headline): e
+            for e in Entry.objects.filter(
+                ticker=ticker,
+                original_published_at__in={k[0] for k in unique},
+                original_headline__in={k[1] for k in unique},
+            ).prefetch_related("pictures")
+        }
+        now = timezone.now()
+        new_entries: list[tuple[Entry, ParsedEntry]] = []
+        for key, parsed_entry in unique.items():
+            stored = existing.get(key)
+            if stored is None:
+                new_entries.append((Entry(
+                    ticker=ticker, published_at=parsed_entry.published_at, headline=parsed_entry.headline,
+                    body=parsed_entry.body, original_published_at=parsed_entry.published_at,
+                    original_headline=parsed_entry.headline, original_body=parsed_entry.body,
+                    source_dump=dump, source_line=parsed_entry.line, position_key=parsed_entry.position,
+                    created_at=now, updated_at=now,
+                ), parsed_entry))
+            elif self._update(stored, parsed_entry, dump, now):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        Entry.objects.bulk_create([entry for entry, _ in new_entries])
+        Picture.objects.bulk_create([
+            picture for entry, parsed_entry in new_entries for picture in self._pictures(entry, parsed_entry)
+        ])
+        result.created = len(new_entries)
+
+    @staticmethod
+    def _pictures(entry: Entry, parsed_entry: ParsedEntry) -> list[Picture]:
+        return [
+            Picture(
+                entry=entry, position=n, slug=p.slug or "", caption=p.caption, credit=p.credit or "",
+                original_caption=p.caption, original_credit=p.credit or "", source_line=p.line,
+            )
+            for n, p in enumerate(parsed_entry.pictures)
+        ]
+
+    def _update(self, stored: Entry, parsed_entry: ParsedEntry, dump: SourceDump, now) -> bool:
+        """A later save of the page: new text replaces the published text, never an editor's."""
+        pictures = [(p.slug, p.original_caption, p.original_credit) for p in stored.pictures.all()]
+        new_pictures = [(p.slug or "", p.caption, p.credit or "") for p in parsed_entry.pictures]
+        if stored.original_body == parsed_entry.body and pictures == new_pictures:
+            return False
+        stored.original_body = parsed_entry.body
+        if "body" not in stored.edited_fields:
+            stored.body = parsed_entry.body
+        stored.source_dump, stored.source_line, stored.updated_at = dump, parsed_entry.line, now
+        stored.save(update_fields=["original_body", "body", "source_dump", "source_line", "updated_at"])
+        if pictures != new_pictures and not any(p.edited for p in stored.pictures.all()):
+            stored.pictures.all().delete()
+            Picture.objects.bulk_create(self._pictures(stored, parsed_entry))
+        return True

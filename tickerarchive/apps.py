@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TickerArchiveConfig(AppConfig):
+    name = "tickerarchive"
+    verbose_name = "Ticker-Archiv"

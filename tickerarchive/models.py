@@ -1,0 +1,277 @@
+"""The archive: tickers, the dumps they came from, their entries, places and people.
+
+Entries keep what the ticker published (`original_*`, written only by ingest) apart from
+what readers see (`published_at`, `headline`, `body`), which editors may correct. The
+unique key uses the published values, so a correction never makes the next ingest create
+a duplicate.
+"""
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+
+class Ticker(models.Model):
+    title = models.CharField("Titel", max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    section = models.CharField("Rubrik", max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "Ticker"
+        verbose_name_plural = "Ticker"
+
+    def __str__(self) -> str:
+        return self.title
+
+    @staticmethod
+    def slug_for(title: str) -> str:
+        return slugify(title)[:200] or "ticker"
+
+
+class SourceDump(models.Model):
+    """One text dump as it was read: the raw text stays, so provenance can always be shown."""
+
+    ticker = models.ForeignKey(Ticker, on_delete=models.PROTECT, related_name="dumps", null=True)
+    file_name = models.CharField("Dateiname", max_length=500)
+    path = models.CharField("Pfad beim Import", max_length=2000)
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveBigIntegerField("Größe (Bytes)")
+    encoding = models.CharField(max_length=20)
+    page_datetime = models.DateTimeField("Seite geöffnet", null=True, blank=True)
+    date_source = models.CharField(max_length=20, blank=True)
+    raw_text = models.TextField("Rohtext")
+    parse_warnings = models.JSONField("Warnungen beim Lesen", default=list, blank=True)
+    unparsed_lines = models.JSONField("Nicht zugeordnete Zeilen", default=list, blank=True)
+    entry_count = models.PositiveIntegerField("Einträge", default=0)
+    ingested_at = models.DateTimeField("Importiert", default=timezone.now)
+
+    class Meta:
+        ordering = ["-ingested_at"]
+        verbose_name = "Quelldatei"
+        verbose_name_plural = "Quelldateien"
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    def lines(self, first: int, last: int) -> list[tuple[int, str]]:
+        """Lines first..last (1-based, inclusive) of the raw text, numbered."""
+        numbered = enumerate(self.raw_text.splitlines(), start=1)
+        return [(n, text) for n, text in numbered if first <= n <= last]
+
+
+class IngestEvent(models.Model):
+    """A log line per file and run. It keeps no foreign key, so it survives purges."""
+
+    class Status(models.TextChoices):
+        LOADED = "loaded", "importiert"
+        UNCHANGED = "unchanged", "unverändert"
+        FAILED = "failed", "fehlgeschlagen"
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True)
+    path = models.CharField(max_length=2000)
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    entries_created = models.PositiveIntegerField(default=0)
+    entries_updated = models.PositiveIntegerField(default=0)
+    entries_unchanged = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "Importvorgang"
+        verbose_name_plural = "Importvorgänge"
+
+
+class EntryQuerySet(models.QuerySet):
+    def newest_first(self):
+        return self.order_by("-published_at", "position_key")
+
+    def for_list(self):
+        return self.select_related("ticker").newest_first()
+
+
+class Entry(models.Model):
+    ticker = models.ForeignKey(Ticker, on_delete=models.PROTECT, related_name="entries")
+
+    # What readers see; editors may correct these.
+    published_at = models.DateTimeField("Zeit", db_index=True)
+    headline = models.TextField("Überschrift")
+    body = models.TextField("Text", blank=True)
+
+    # As the ticker published it; written by ingest only.
+    original_published_at = models.DateTimeField(editable=False)
+    original_headline = models.TextField(editable=False)
+    original_body = models.TextField(editable=False, blank=True)
+
+    # Which of published_at/headline/body an editor changed: ingest leaves those alone.
+    edited_fields = models.JSONField(default=list, blank=True, editable=False)
+
+    source_dump = models.ForeignKey(SourceDump, on_delete=models.PROTECT, related_name="entries")
+    source_line = models.PositiveIntegerField("Zeile")
+    # Position on its day page, newest first: orders two entries of the same minute.
+    position_key = models.PositiveIntegerField(default=0)
+
+    places = models.ManyToManyField("Place", through="EntryPlace", related_name="entries", blank=True)
+    people = models.ManyToManyField("Person", through="EntryPerson", related_name="entries", blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "Eintrag"
+        verbose_name_plural = "Einträge"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticker", "original_published_at", "original_headline"],
+                name="entry_unique_as_published",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["ticker", "-published_at"], name="entry_ticker_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.published_at):%d.%m.%Y %H:%M} {self.headline}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("entry", args=[self.pk])
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+class Picture(models.Model):
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="pictures")
+    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.CharField("Bilddatei", max_length=500, blank=True)
+    caption = models.TextField("Bildunterschrift", blank=True)
+    credit = models.CharField("Bildnachweis", max_length=500, blank=True)
+    original_caption = models.TextField(editable=False, blank=True)
+    original_credit = models.CharField(max_length=500, editable=False, blank=True)
+    edited = models.BooleanField(default=False, editable=False)
+    source_line = models.PositiveIntegerField("Zeile", null=True)
+
+    class Meta:
+        ordering = ["entry", "position"]
+        verbose_name = "Bild"
+        verbose_name_plural = "Bilder"
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "position"], name="picture_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.caption[:80] or self.slug
+
+
+class Place(models.Model):
+    class Kind(models.TextChoices):
+        COUNTRY = "country", "Staat"
+        REGION = "region", "Region"
+        CITY = "city", "Ort"
+        OTHER = "other", "Sonstiges"
+
+    name = models.CharField("Name", max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField("Art", max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children",
+        verbose_name="Gehört zu",
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    geonames_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Ort"
+        verbose_name_plural = "Orte"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaceAlias(models.Model):
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "Schreibweise"
+        verbose_name_plural = "Schreibweisen"
+        constraints = [models.UniqueConstraint(fields=["place", "name"], name="place_alias_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "bestätigt"
+        SUGGESTED = "suggested", "vorgeschlagen"
+        REJECTED = "rejected", "abgelehnt"
+
+    name = models.CharField("Name", max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    role = models.CharField("Rolle", max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Person"
+        verbose_name_plural = "Personen"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PersonAlias(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "Schreibweise"
+        verbose_name_plural = "Schreibweisen"
+        constraints = [models.UniqueConstraint(fields=["person", "name"], name="person_alias_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LinkOrigin(models.TextChoices):
+    AUTOMATIC = "auto", "automatisch"
+    EDITOR = "editor", "Redaktion"
+
+
+class EntryPlace(models.Model):
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE)
+    place = models.ForeignKey(Place, on_delete=models.CASCADE)
+    mentions = models.PositiveSmallIntegerField(default=1)
+    origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
+    # An editor removed this link: relinking must not bring it back.
+    removed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "Ort im Eintrag"
+        verbose_name_plural = "Orte im Eintrag"
+        constraints = [models.UniqueConstraint(fields=["entry", "place"], name="entry_place_unique")]
+        indexes = [models.Index(fields=["place", "entry"], name="entryplace_place_entry", condition=Q(removed=False))]
+
+
+class EntryPerson(models.Model):
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    mentions = models.PositiveSmallIntegerField(default=1)
+    origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
+    removed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "Person im Eintrag"
+        verbose_name_plural = "Personen im Eintrag"
+        constraints = [models.UniqueConstraint(fields=["entry", "person"], name="entry_person_unique")]
+        indexes = [models.Index(fields=["person", "entry"], name="entryperson_person_entry", condition=Q(removed=False))]
