@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ingest.parser import DumpError, ParsedDump, ParsedEntry, parse_dump
@@ -90,6 +90,8 @@ class DumpLoader:
                 self._store(parsed, result)
         except DumpError as err:
             result.status, result.error = IngestEvent.Status.FAILED, str(err)
+        except DatabaseError as err:  # the dump's transaction rolled back; the next dump goes on
+            result.status, result.error = IngestEvent.Status.FAILED, f"{path}: database error: {err}".strip()
         event.status = result.status
         event.entries_created, event.entries_updated, event.entries_unchanged = (
             result.created, result.updated, result.unchanged,
