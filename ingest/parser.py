@@ -1,7 +1,7 @@
 """Parse the text dump of one live-ticker day page into entries.
 
 Pure Python, no Django: bytes in, a `ParsedDump` out. The format and its quirks are
-described in the README ("The dump format"). Every non-blank input line ends up with a
+described in docs/dump-format.md. Every non-blank input line ends up with a
 role (`LineRole`), so nothing is dropped silently: lines the parser cannot place are
 listed in `ParsedDump.unparsed_lines` with the reason.
 """

@@ -80,3 +80,16 @@ def test_killed_ingest_rerun_equals_clean_run(tmp_path):
         assert snapshot() == expected
     # The kills really landed mid-run: some dumps but not all were in before each re-run.
     assert all(0 < n < 120 for n in interrupted), interrupted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_ingests_of_the_same_files_at_once_both_finish_without_duplicates(tmp_path):
+    write_corpus(tmp_path, dumps=40, entries_per_dump=25)
+    first, second = ingest_process(tmp_path), ingest_process(tmp_path)
+    assert first.wait(timeout=300) == 0, first.stderr.read().decode()
+    assert second.wait(timeout=300) == 0, second.stderr.read().decode()
+    assert Entry.objects.count() == 40 * 25
+    assert SourceDump.objects.count() == 40
+    statuses = sorted(IngestEvent.objects.values_list("status", flat=True))
+    assert statuses.count(IngestEvent.Status.LOADED) == 40
+    assert statuses.count(IngestEvent.Status.UNCHANGED) == 40
