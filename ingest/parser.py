@@ -209,6 +209,10 @@ def _credit_of(text: str) -> tuple[str, str | None]:
     return clean(AGENCY_TAG_RE.sub(" ", caption)), credit
 
 
+def _valid_time(marker: re.Match) -> bool:
+    return int(marker["hour"]) <= 23 and int(marker["minute"]) <= 59
+
+
 def _is_caption(text: str) -> bool:
     return bool(AGENCY_TAG_RE.search(text) or CREDIT_RE.search(text))
 
@@ -227,6 +231,9 @@ class _PageReader:
         self.raw = lines
         self.entry: ParsedEntry | None = None
         self.after_footer = False
+        self.skipping: str | None = None  # why the lines under a rejected marker are not stored
+        self._body_lines: list[int] = []
+        self._paragraph_break = True
 
     # helpers
     def role(self, number: int, role: LineRole) -> None:
@@ -260,7 +267,7 @@ class _PageReader:
     def _find_first_marker(self) -> int | None:
         for number, text in enumerate(self.lines, start=1):
             match = MARKER_RE.match(text)
-            if match and match.group("headline") is not None:
+            if match and match.group("headline") is not None and _valid_time(match):
                 return number
         return None
 
@@ -353,6 +360,9 @@ class _PageReader:
         if self.after_footer:
             self.unparsed(number, "text after the footer")
             return number + 1
+        if self.skipping:
+            self.unparsed(number, self.skipping)
+            return number + 1
         if PLAYER_TIME_RE.match(text) or PLAYER_NOTICE_RE.match(text):
             self.role(number, LineRole.FURNITURE)
             return number + 1
@@ -367,10 +377,12 @@ class _PageReader:
 
     def _start_entry(self, number: int, marker: re.Match) -> None:
         hour, minute = int(marker["hour"]), int(marker["minute"])
-        if hour > 23 or minute > 59:
+        if not _valid_time(marker):
             self.unparsed(number, f"entry marker with an impossible time {marker['hour']}:{marker['minute']}")
-            self.warn(number, "entry marker with an impossible time: its text is not stored")
+            self.warn(number, "entry marker with an impossible time: it and its text are not stored")
+            self.skipping = "text of an entry whose marker has an impossible time"
             return
+        self.skipping = None
         headline = clean(marker["headline"] or "")
         self.role(number, LineRole.MARKER)
         if marker["close"] is None:
