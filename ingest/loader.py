@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ingest.parser import DumpError, ParsedDump, ParsedEntry, parse_dump
-from tickerarchive.models import Entry, IngestEvent, Picture, SourceDump, Ticker
+from tickerarchive.models import Entry, EntryConflict, EntryTombstone, IngestEvent, Picture, SourceDump, Ticker
 
 GLOB_CHARS = set("*?[")
 
@@ -57,6 +57,7 @@ class FileResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0  # deleted or merged away by an editor
     warnings: list[dict] = field(default_factory=list)
     error: str | None = None
     parsed: ParsedDump | None = None
@@ -70,18 +71,23 @@ class DumpLoader:
         self.ticker_title = ticker_title
         self.force = force
 
-    def parse(self, path: Path) -> ParsedDump:
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
+    def parse(self, path: Path, data: bytes | None = None) -> ParsedDump:
+        if data is None:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as err:
+                raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
         return parse_dump(data, path=str(path), default_date=self.default_date, ticker_title=self.ticker_title)
 
-    def load(self, path: Path) -> FileResult:
+    def load_text(self, data: bytes, path: str) -> FileResult:
+        """Load a dump already in memory (the admin's re-ingest of a stored dump)."""
+        return self.load(Path(path), data)
+
+    def load(self, path: Path, data: bytes | None = None) -> FileResult:
         result = FileResult(path=str(path))
         event = IngestEvent(path=str(path), status=IngestEvent.Status.FAILED)
         try:
-            parsed = result.parsed = self.parse(path)
+            parsed = result.parsed = self.parse(path, data)
             result.warnings = [w.as_dict() for w in parsed.warnings]
             event.sha256 = parsed.sha256
             if parsed.missing:
@@ -142,19 +148,23 @@ class DumpLoader:
                 })
                 continue
             unique[key] = entry
+        same_keys = dict(
+            ticker=ticker,
+            original_published_at__in={k[0] for k in unique},
+            original_headline__in={k[1] for k in unique},
+        )
         existing = {
             (e.original_published_at, e.original_headline): e
-            for e in Entry.objects.filter(
-                ticker=ticker,
-                original_published_at__in={k[0] for k in unique},
-                original_headline__in={k[1] for k in unique},
-            ).prefetch_related("pictures")
+            for e in Entry.objects.filter(**same_keys).prefetch_related("pictures")
         }
+        tombstones = set(EntryTombstone.objects.filter(**same_keys).values_list("original_published_at", "original_headline"))
         now = timezone.now()
         new_entries: list[tuple[Entry, ParsedEntry]] = []
         for key, parsed_entry in unique.items():
             stored = existing.get(key)
-            if stored is None:
+            if key in tombstones and stored is None:
+                result.skipped += 1
+            elif stored is None:
                 new_entries.append((Entry(
                     ticker=ticker, published_at=parsed_entry.published_at, headline=parsed_entry.headline,
                     body=parsed_entry.body, original_published_at=parsed_entry.published_at,
@@ -188,12 +198,28 @@ class DumpLoader:
         new_pictures = [(p.slug or "", p.caption, p.credit or "") for p in parsed_entry.pictures]
         if stored.original_body == parsed_entry.body and pictures == new_pictures:
             return False
-        stored.original_body = parsed_entry.body
-        if "body" not in stored.edited_fields:
-            stored.body = parsed_entry.body
+        conflict = dict(entry=stored, source_dump=dump, source_line=parsed_entry.line, detected_at=now)
+        if stored.original_body != parsed_entry.body:
+            if "body" in stored.edited_fields:
+                EntryConflict.objects.create(
+                    field="body", editor_value=stored.body, ingested_value=parsed_entry.body, **conflict
+                )
+            else:
+                stored.body = parsed_entry.body
+            stored.original_body = parsed_entry.body
         stored.source_dump, stored.source_line, stored.updated_at = dump, parsed_entry.line, now
         stored.save(update_fields=["original_body", "body", "source_dump", "source_line", "updated_at"])
-        if pictures != new_pictures and not any(p.edited for p in stored.pictures.all()):
-            stored.pictures.all().delete()
-            Picture.objects.bulk_create(self._pictures(stored, parsed_entry))
+        if pictures != new_pictures:
+            if any(p.edited for p in stored.pictures.all()):
+                EntryConflict.objects.create(
+                    field="pictures", editor_value=_describe(stored.pictures.all()),
+                    ingested_value=_describe(parsed_entry.pictures), **conflict,
+                )
+            else:
+                stored.pictures.all().delete()
+                Picture.objects.bulk_create(self._pictures(stored, parsed_entry))
         return True
+
+
+def _describe(pictures) -> str:
+    return "\n".join(f"{p.caption} (Foto: {p.credit or '-'})" for p in pictures)

@@ -22,3 +22,39 @@ def run_command(name: str, *args) -> CommandRun:
     except SystemExit as exit:
         code = exit.code if isinstance(exit.code, int) else 1
     return CommandRun(code, out.getvalue(), err.getvalue())
+
+
+def admin_form_data(response) -> dict:
+    """The POST data a browser would send back for an admin change page, unchanged.
+
+    Tests then edit the fields they care about, like an editor typing into the form.
+    """
+    data = {}
+
+    def add_form(form):
+        for bound in form:
+            value = bound.value()
+            widget = bound.field.widget
+            if hasattr(widget, "widgets"):  # split date/time and similar multi-widgets
+                parts = value if isinstance(value, (list, tuple)) else widget.decompress(value)
+                for index, (sub_widget, part) in enumerate(zip(widget.widgets, parts)):
+                    data[f"{bound.html_name}_{index}"] = sub_widget.format_value(part) or ""
+            elif isinstance(value, (list, tuple)):
+                data[bound.html_name] = [str(v) for v in value]
+            elif isinstance(value, bool):
+                if value:
+                    data[bound.html_name] = "on"
+            elif value is not None:
+                data[bound.html_name] = widget.format_value(value) if hasattr(widget, "format_value") else value
+
+    add_form(response.context["adminform"].form)
+    try:
+        inlines = response.context["inline_admin_formsets"]
+    except KeyError:  # pages without inlines, such as the history revert form
+        inlines = []
+    for inline in inlines:
+        formset = inline.formset
+        add_form(formset.management_form)
+        for form in formset.forms:
+            add_form(form)
+    return {k: v for k, v in data.items() if v is not None}

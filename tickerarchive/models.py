@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 
 
 class Ticker(models.Model):
@@ -90,6 +91,14 @@ class EntryQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-published_at", "position_key")
 
+    def delete_as_editor(self, user=None) -> int:
+        """Delete entries so that no later ingest brings them back (a tombstone each)."""
+        entries = list(self.select_related(None))
+        EntryTombstone.objects.bulk_create(
+            [EntryTombstone.for_entry(entry, user=user) for entry in entries], ignore_conflicts=True
+        )
+        return self.model.objects.filter(pk__in=[e.pk for e in entries]).delete()[0]
+
     def for_list(self):
         return self.select_related("ticker").newest_first()
 
@@ -122,6 +131,7 @@ class Entry(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = EntryQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "Eintrag"
@@ -146,6 +156,29 @@ class Entry(models.Model):
     def paragraphs(self) -> list[str]:
         return [p for p in self.body.split("\n\n") if p.strip()]
 
+    EDITABLE_FIELDS = ("published_at", "headline", "body")
+
+    def refresh_edited_fields(self) -> None:
+        """A field counts as corrected while it differs from what the ticker published."""
+        self.edited_fields = [f for f in self.EDITABLE_FIELDS if getattr(self, f) != getattr(self, f"original_{f}")]
+
+    def merge(self, others, user=None) -> None:
+        """Fold `others` (duplicates of this entry) into it: links and pictures move here."""
+        others = [o for o in others if o.pk != self.pk]
+        for other in others:
+            for link_model, target in ((EntryPlace, "place_id"), (EntryPerson, "person_id")):
+                mine = set(link_model.objects.filter(entry=self).values_list(target, flat=True))
+                link_model.objects.filter(entry=other).exclude(**{f"{target}__in": mine}).update(entry=self)
+            next_position = self.pictures.count()
+            for picture in other.pictures.all():
+                picture.entry, picture.position = self, next_position
+                picture.save(update_fields=["entry", "position"])
+                next_position += 1
+        EntryTombstone.objects.bulk_create(
+            [EntryTombstone.for_entry(o, user=user, merged_into=self) for o in others], ignore_conflicts=True
+        )
+        Entry.objects.filter(pk__in=[o.pk for o in others]).delete()
+
 
 class Picture(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="pictures")
@@ -157,6 +190,7 @@ class Picture(models.Model):
     original_credit = models.CharField(max_length=500, editable=False, blank=True)
     edited = models.BooleanField(default=False, editable=False)
     source_line = models.PositiveIntegerField("Zeile", null=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["entry", "position"]
@@ -187,6 +221,7 @@ class Place(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     geonames_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -195,6 +230,36 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def merge(self, duplicates) -> None:
+        _merge_named(self, duplicates, link_model=EntryPlace, link_field="place",
+                     alias_model=PlaceAlias, redirect_model=PlaceRedirect)
+
+
+def _merge_named(survivor, duplicates, *, link_model, link_field, alias_model, redirect_model) -> None:
+    """Move links, aliases and children of `duplicates` to `survivor`, keep their names as
+    aliases and their slugs as redirects, then delete them."""
+    owner = link_field  # "place" or "person"
+    for duplicate in duplicates:
+        if duplicate.pk == survivor.pk:
+            continue
+        linked = set(link_model.objects.filter(**{owner: survivor}).values_list("entry_id", flat=True))
+        link_model.objects.filter(**{owner: duplicate}).exclude(entry_id__in=linked).update(**{owner: survivor})
+        link_model.objects.filter(**{owner: duplicate}).delete()  # entries already linked to the survivor
+        known = set(alias_model.objects.filter(**{owner: survivor}).values_list("name", flat=True)) | {survivor.name}
+        for alias in alias_model.objects.filter(**{owner: duplicate}):
+            if alias.name in known:
+                alias.delete()
+            else:
+                alias_model.objects.filter(pk=alias.pk).update(**{owner: survivor})
+                known.add(alias.name)
+        if duplicate.name not in known:
+            alias_model.objects.create(**{owner: survivor, "name": duplicate.name})
+        if hasattr(duplicate, "children"):
+            duplicate.children.update(parent=survivor)
+        redirect_model.objects.filter(**{owner: duplicate}).update(**{owner: survivor})
+        redirect_model.objects.update_or_create(old_slug=duplicate.slug, defaults={owner: survivor})
+        duplicate.delete()
 
 
 class PlaceAlias(models.Model):
@@ -220,6 +285,7 @@ class Person(models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     role = models.CharField("Rolle", max_length=200, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -228,6 +294,10 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def merge(self, duplicates) -> None:
+        _merge_named(self, duplicates, link_model=EntryPerson, link_field="person",
+                     alias_model=PersonAlias, redirect_model=PersonRedirect)
 
 
 class PersonAlias(models.Model):
@@ -255,6 +325,7 @@ class EntryPlace(models.Model):
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     # An editor removed this link: relinking must not bring it back.
     removed = models.BooleanField(default=False)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "Ort im Eintrag"
@@ -269,9 +340,78 @@ class EntryPerson(models.Model):
     mentions = models.PositiveSmallIntegerField(default=1)
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     removed = models.BooleanField(default=False)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "Person im Eintrag"
         verbose_name_plural = "Personen im Eintrag"
         constraints = [models.UniqueConstraint(fields=["entry", "person"], name="entry_person_unique")]
         indexes = [models.Index(fields=["person", "entry"], name="entryperson_person_entry", condition=Q(removed=False))]
+
+
+class EntryTombstone(models.Model):
+    """An entry an editor deleted or merged away: ingest must not bring it back.
+
+    Keyed like Entry itself (ticker, published time, published headline). For a merge,
+    `merged_into` is the surviving entry.
+    """
+
+    ticker = models.ForeignKey(Ticker, on_delete=models.CASCADE, related_name="tombstones")
+    original_published_at = models.DateTimeField()
+    original_headline = models.TextField()
+    merged_into = models.ForeignKey(Entry, on_delete=models.SET_NULL, null=True, blank=True, related_name="merged")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = "Gelöschter Eintrag"
+        verbose_name_plural = "Gelöschte Einträge"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticker", "original_published_at", "original_headline"], name="tombstone_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.original_published_at):%d.%m.%Y %H:%M} {self.original_headline}"
+
+    @classmethod
+    def for_entry(cls, entry: Entry, *, user=None, merged_into: Entry | None = None) -> "EntryTombstone":
+        return cls(
+            ticker_id=entry.ticker_id, original_published_at=entry.original_published_at,
+            original_headline=entry.original_headline, merged_into=merged_into,
+            created_by=getattr(user, "username", "") or "",
+        )
+
+
+class EntryConflict(models.Model):
+    """A later save of a dump brought new text for a field an editor had corrected."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField("Feld", max_length=30)
+    editor_value = models.TextField("Fassung der Redaktion")
+    ingested_value = models.TextField("Neue Fassung aus dem Ticker")
+    source_dump = models.ForeignKey(SourceDump, on_delete=models.PROTECT, related_name="conflicts")
+    source_line = models.PositiveIntegerField("Zeile")
+    detected_at = models.DateTimeField("Erkannt", default=timezone.now)
+    resolved = models.BooleanField("Erledigt", default=False)
+
+    class Meta:
+        ordering = ["resolved", "-detected_at"]
+        verbose_name = "Abweichung zur Prüfung"
+        verbose_name_plural = "Abweichungen zur Prüfung"
+
+    def __str__(self) -> str:
+        return f"{self.entry}: {self.field}"
+
+
+class PlaceRedirect(models.Model):
+    """The slug of a place merged into another: its old URLs lead to the survivor."""
+
+    old_slug = models.SlugField(max_length=200, unique=True)
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="redirects")
+
+
+class PersonRedirect(models.Model):
+    old_slug = models.SlugField(max_length=200, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="redirects")

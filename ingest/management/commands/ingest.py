@@ -86,7 +86,7 @@ class Command(BaseCommand):
         report = {
             "files": 0, "files_loaded": 0, "files_unchanged": 0,
             "entries_created": 0, "entries_updated": 0, "entries_unchanged": 0,
-            "failed": failed, "warnings": [],
+            "entries_skipped": 0, "failed": failed, "warnings": [],
         }
         for path in files:
             result = loader.load(path)
@@ -99,6 +99,7 @@ class Command(BaseCommand):
             report["entries_created"] += result.created
             report["entries_updated"] += result.updated
             report["entries_unchanged"] += result.unchanged
+            report["entries_skipped"] += result.skipped
         return report
 
     def _print_summary(self, report: dict, *, dry_run: bool) -> None:
@@ -117,6 +118,7 @@ class Command(BaseCommand):
                 f"{report['files']} files: {report['files_loaded']} loaded, {report['files_unchanged']} unchanged "
                 f"(ingested before), {failed_files} failed; entries: {report['entries_created']} created, "
                 f"{report['entries_updated']} updated, {report['entries_unchanged']} unchanged"
+                + (f", {report['entries_skipped']} deleted by editors (not restored)" if report["entries_skipped"] else "")
             )
         for f in report["failed"]:
             self.stderr.write(self.style.ERROR(f"FAILED {f['path']}: {f['error']}"))

@@ -1,0 +1,143 @@
+"""Editors correct entries in the admin; the corrections survive every re-ingest."""
+import pytest
+from django.urls import reverse
+
+from editorial_pages import MARKET, PORT
+from ingest.render import DraftEntry, DraftPicture
+from support import admin_form_data
+from tickerarchive.models import Entry, EntryConflict, EntryPlace, EntryTombstone, Place, SourceDump
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(entry):
+    return reverse("admin:tickerarchive_entry_change", args=[entry.pk])
+
+
+def edit_entry(client, entry, **changes):
+    page = client.get(change_url(entry))
+    assert page.status_code == 200
+    data = admin_form_data(page)
+    data.update(changes)
+    response = client.post(change_url(entry), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    entry.refresh_from_db()
+    return entry
+
+
+def test_edited_headline_and_body_survive_reingest_of_same_and_changed_dump(editor_client, ingest_page):
+    ingest_page(PORT, MARKET)
+    port = Entry.objects.get(original_headline=PORT.headline)
+    edit_entry(editor_client, port, headline="Hafen Noworossijsk stoppt den Ölexport", body="Korrigierter Text.")
+    assert sorted(port.edited_fields) == ["body", "headline"]
+
+    again = ingest_page(PORT, MARKET, force=True)
+    assert (again.created, again.updated) == (0, 0)
+    changed = DraftEntry(PORT.time_text, PORT.headline, ["Der Ticker hat seinen Text ergänzt."], PORT.pictures)
+    later = ingest_page(changed, MARKET, name="page_2025-11-14_later.txt")
+    assert (later.created, later.updated) == (0, 1)
+
+    port.refresh_from_db()
+    assert Entry.objects.count() == 2
+    assert (port.headline, port.body) == ("Hafen Noworossijsk stoppt den Ölexport", "Korrigierter Text.")
+    [conflict] = EntryConflict.objects.filter(entry=port)
+    assert (conflict.field, conflict.editor_value, conflict.ingested_value) == (
+        "body", "Korrigierter Text.", "Der Ticker hat seinen Text ergänzt."
+    )
+    listing = editor_client.get(reverse("admin:tickerarchive_entryconflict_changelist"))
+    assert "Der Ticker hat seinen Text ergänzt." in listing.content.decode() or port.headline in listing.content.decode()
+
+
+def test_picture_caption_correction_survives_reingest(editor_client, ingest_page):
+    ingest_page(PORT)
+    port = Entry.objects.get()
+    data_changes = {"pictures-0-caption": "Der Ölhafen von Noworossijsk am Morgen."}
+    edit_entry(editor_client, port, **data_changes)
+    changed = DraftEntry(PORT.time_text, PORT.headline, PORT.paragraphs,
+                         [DraftPicture(PORT.pictures[0].slug, "Hafen (neu beschriftet).", "dpa")])
+    ingest_page(changed, name="later.txt")
+    assert port.pictures.get().caption == "Der Ölhafen von Noworossijsk am Morgen."
+    assert EntryConflict.objects.filter(entry=port, field="pictures").exists()
+
+
+def test_removed_and_added_links_are_kept_as_editor_links(editor_client, ingest_page):
+    ingest_page(PORT)
+    port = Entry.objects.get()
+    wrong = Place.objects.create(name="Odessa (Texas)", slug="odessa-texas", kind=Place.Kind.CITY)
+    right = Place.objects.create(name="Noworossijsk", slug="noworossijsk", kind=Place.Kind.CITY)
+    EntryPlace.objects.create(entry=port, place=wrong, mentions=1)
+    edit_entry(editor_client, port, **{
+        "entryplace_set-0-removed": "on",
+        "entryplace_set-TOTAL_FORMS": "2",
+        "entryplace_set-1-place": str(right.pk),
+        "entryplace_set-1-entry": str(port.pk),
+    })
+    removed = EntryPlace.objects.get(entry=port, place=wrong)
+    added = EntryPlace.objects.get(entry=port, place=right)
+    assert removed.removed and removed.origin == "editor"
+    assert not added.removed and added.origin == "editor"
+
+
+def test_deleted_entry_does_not_come_back(editor_client, ingest_page):
+    ingest_page(PORT, MARKET)
+    market = Entry.objects.get(original_headline=MARKET.headline)
+    response = editor_client.post(reverse("admin:tickerarchive_entry_delete", args=[market.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert EntryTombstone.objects.filter(original_headline=MARKET.headline).exists()
+    result = ingest_page(PORT, MARKET, name="saved-again.txt", force=True)
+    assert (result.created, result.skipped) == (0, 1)
+    assert not Entry.objects.filter(original_headline=MARKET.headline).exists()
+
+
+def test_merged_entry_stays_merged(editor_client, ingest_page):
+    duplicate = DraftEntry("09:54", "Hafen Noworossijsk stoppt Ölexporte", ["Doppelt gemeldet."])
+    ingest_page(PORT, duplicate)
+    survivor, other = Entry.objects.order_by("pk")
+    place = Place.objects.create(name="Noworossijsk", slug="noworossijsk")
+    EntryPlace.objects.create(entry=other, place=place)
+    response = editor_client.post(reverse("admin:tickerarchive_entry_changelist"), {
+        "action": "merge_entries", "_selected_action": [survivor.pk, other.pk],
+    })
+    assert response.status_code == 302
+    assert list(Entry.objects.all()) == [survivor]
+    assert list(survivor.places.all()) == [place]
+    ingest_page(PORT, duplicate, name="saved-again.txt", force=True)
+    assert Entry.objects.count() == 1
+    assert EntryTombstone.objects.get().merged_into == survivor
+
+
+def test_history_shows_each_change_with_its_author(editor_client, editor, ingest_page):
+    ingest_page(PORT)
+    port = Entry.objects.get()
+    edit_entry(editor_client, port, headline="Erste Korrektur")
+    edit_entry(editor_client, port, headline="Zweite Korrektur")
+    records = list(port.history.order_by("history_date"))
+    assert [r.headline for r in records] == [PORT.headline, "Erste Korrektur", "Zweite Korrektur"]
+    assert [r.history_user for r in records[1:]] == [editor, editor]
+    page = editor_client.get(reverse("admin:tickerarchive_entry_history", args=[port.pk]))
+    html = page.content.decode()
+    assert "Zweite Korrektur" in html and "redakteurin" in html
+
+
+def test_earlier_version_can_be_restored(editor_client, ingest_page):
+    ingest_page(PORT)
+    port = Entry.objects.get()
+    edit_entry(editor_client, port, headline="Falsche Korrektur")
+    first = port.history.order_by("history_date").first()
+    url = reverse("admin:tickerarchive_entry_simple_history", args=[port.pk, first.history_id])
+    page = editor_client.get(url)
+    assert page.status_code == 200
+    data = admin_form_data(page)
+    assert editor_client.post(url, data).status_code == 302
+    port.refresh_from_db()
+    assert port.headline == PORT.headline
+    assert port.edited_fields == []
+
+
+def test_editor_cannot_delete_a_source_dump(editor_client, ingest_page):
+    ingest_page(PORT)
+    dump = SourceDump.objects.get()
+    response = editor_client.post(reverse("admin:tickerarchive_sourcedump_delete", args=[dump.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert SourceDump.objects.filter(pk=dump.pk).exists()
+    assert editor_client.get(reverse("admin:tickerarchive_sourcedump_change", args=[dump.pk])).status_code == 200
