@@ -17,6 +17,10 @@ from ingest.parser import DumpError, ParsedDump, ParsedEntry, parse_dump
 from tickerarchive.models import Entry, EntryConflict, EntryTombstone, IngestEvent, Picture, SourceDump, Ticker
 
 GLOB_CHARS = set("*?[")
+# A day page is well under a megabyte; far larger files are not single pages and would be
+# held in memory whole (raw text is stored for provenance).
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+INSERT_BATCH = 2000
 
 
 def expand_paths(arguments: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -66,14 +70,25 @@ class FileResult:
 class DumpLoader:
     """Reads dumps and writes them, each in its own transaction."""
 
-    def __init__(self, *, default_date: date | None = None, ticker_title: str | None = None, force: bool = False):
+    def __init__(
+        self, *, default_date: date | None = None, ticker_title: str | None = None, force: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ):
         self.default_date = default_date
         self.ticker_title = ticker_title
         self.force = force
+        self.max_bytes = max_bytes
 
     def parse(self, path: Path, data: bytes | None = None) -> ParsedDump:
         if data is None:
             try:
+                size = Path(path).stat().st_size
+                if size > self.max_bytes:
+                    raise DumpError(
+                        f"{size / 2**20:.0f} MiB is too large for one day page (limit {self.max_bytes / 2**20:.0f} MiB): "
+                        "split the file into pages",
+                        path=str(path),
+                    )
                 data = Path(path).read_bytes()
             except OSError as err:
                 raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
@@ -176,10 +191,10 @@ class DumpLoader:
                 result.updated += 1
             else:
                 result.unchanged += 1
-        Entry.objects.bulk_create([entry for entry, _ in new_entries])
+        Entry.objects.bulk_create([entry for entry, _ in new_entries], batch_size=INSERT_BATCH)
         Picture.objects.bulk_create([
             picture for entry, parsed_entry in new_entries for picture in self._pictures(entry, parsed_entry)
-        ])
+        ], batch_size=INSERT_BATCH)
         result.created = len(new_entries)
 
     @staticmethod

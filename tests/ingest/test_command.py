@@ -1,10 +1,12 @@
 """The `ingest` command against a real database: idempotence, overlapping saves, failures."""
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from support import run_command
+from ingest.loader import DumpLoader
+from ingest.parser import BERLIN
 from ingest.render import DraftEntry, DraftPicture, render_dump
 from tickerarchive.models import Entry, IngestEvent, SourceDump, Ticker
 
@@ -194,3 +196,27 @@ def test_directories_globs_and_missing_paths(tmp_path):
     assert report["files"] == 2 and report["entries_created"] == 2
     assert sorted(f["error"] for f in report["failed"]) == ["no file matches this pattern", "no such file or directory"]
     assert run.exit_code == 1
+
+
+def test_oversized_file_fails_with_a_clear_message_before_reading_it(tmp_path):
+    big = write(tmp_path, "huge.txt", page(NOON) + b" " * 2048)
+    good = write(tmp_path, "good.txt", page(MORNING))
+    loader = DumpLoader(max_bytes=1024)
+    result = loader.load(big)
+    assert result.error and "too large" in result.error and "huge.txt" in result.error
+    assert loader.load(good).created == 1
+
+
+def test_page_with_fifty_thousand_entries_ingests(tmp_path):
+    newest = datetime(2025, 11, 14, 23, 59)
+    entries = [
+        DraftEntry(f"{newest - timedelta(minutes=n):%H:%M}", f"Meldung Nummer {n}", [f"Text der Meldung {n}."])
+        for n in range(50_000)
+    ]
+    dump = write(tmp_path, "long_2025-11-14.txt", page(*entries))
+    run, report = ingest_json(dump)
+    assert run.exit_code == 0 and report["entries_created"] == 50_000
+    oldest = Entry.objects.order_by("published_at").first()
+    assert oldest.headline == "Meldung Nummer 49999"
+    # one minute apart, 34 days back across the October clock change: wall-clock arithmetic
+    assert oldest.published_at == (newest - timedelta(minutes=49_999)).replace(tzinfo=BERLIN)
