@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 FOOTER = "Alle früheren Entwicklungen können Sie hier nachverfolgen."
+AUDIO_PLAYER = ("00:00", "Diese Audioversion wurde künstlich generiert. Mehr Infos")
 
 
 @dataclass
@@ -24,6 +25,8 @@ class DraftEntry:
     headline: str
     paragraphs: list[str]
     pictures: list[DraftPicture] = field(default_factory=list)
+    audio_player: bool = False  # the site's audio player between marker and body
+    marker_space: str = " "  # some saved pages have a NO-BREAK SPACE after the time
 
 
 def render_dump(
@@ -35,10 +38,12 @@ def render_dump(
     if section:
         lines += [section, ""]
     for number, entry in enumerate(entries):
-        marker = f"+++ {entry.time_text} {entry.headline} +++"
+        marker = f"+++ {entry.time_text}{entry.marker_space}{entry.headline} +++"
         lines += [(title + marker) if number == 0 else marker, ""]
         if number == 0 and page_datetime is not None:
             lines += [f"{page_datetime:%d.%m.%Y, %H:%M} Uhr", ""]
+        if entry.audio_player:
+            lines += [*AUDIO_PLAYER, ""]
         for paragraph in entry.paragraphs:
             lines += [paragraph, ""]
         for picture in entry.pictures:

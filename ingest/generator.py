@@ -1,0 +1,172 @@
+"""Generate realistic ticker dumps for benchmarks and load tests: same seed, same bytes.
+
+Day pages per ticker, newest first, each also showing the last entries of the evening
+before (as the real pages do, so consecutive pages overlap); a Zipf-like German
+vocabulary; place and person mentions in their spelling variants; pictures; and the
+format's quirks (NO-BREAK SPACE markers, the audio player, CRLF, BOM, CP1252 files).
+Pure Python; pages are written one at a time, so memory stays flat for any N.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import accumulate
+from pathlib import Path
+
+from ingest.render import DraftEntry, DraftPicture, render_dump
+
+ENTRIES_PER_DAY = 40
+EVENING_OVERLAP = 3  # entries of the previous evening repeated at the bottom of a page
+NEWEST_DAY = date(2025, 12, 1)
+
+TICKERS = [
+    ("Ukraine-Krieg im Liveticker", "Politik"),
+    ("Nahost-Krieg im Liveticker", "Politik"),
+    ("US-Wahl im Liveticker", "Politik"),
+    ("Coronavirus-Liveticker", "Panorama"),
+]
+
+# Mentions as the news writes them, spelling variants and genitives included.
+PLACES = [
+    "Kiew", "Kiews", "Charkiw", "Odessa", "Region Odessa", "Tschornomorsk", "Noworossijsk", "Novorossijsk",
+    "Noworossisk", "Krim", "Kursk", "Region Kursk", "Saporischschja", "Region Saporischschja", "Dnipro",
+    "Cherson", "Moskau", "Russland", "Russlands", "Ukraine", "Berlin", "Brüssel", "Washington", "Pokrowsk",
+    "Region Krasnodar", "Belgorod", "Region Dnipropetrowsk", "Sumy", "Lwiw", "Vilnius", "Budapest", "Paris",
+]
+PEOPLE = [
+    "Wolodymyr Selenskyj", "Selenskyj", "Wladimir Putin", "Putin", "Putins", "Donald Trump", "Trump",
+    "Boris Pistorius", "Pistorius", "Friedrich Merz", "Merz", "Kaja Kallas", "Marco Rubio", "Rustem Umerow",
+    "Steve Witkoff", "Maria Sacharowa", "Dmitri Peskow", "Sergej Lawrow", "Emmanuel Macron", "Johann Wadephul",
+]
+ROLES = ["Präsident", "Außenminister", "Gouverneur", "Ministeriumssprecherin", "Bundeskanzler", "Verteidigungsminister"]
+WORDS = """
+die der und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus er hat
+dass sie nach wird bei einer um am sind noch wie einem über einen so zum war haben nur oder aber vor zur bis
+mehr durch man sein wurde sei ab seit laut nach Angaben Angriff Angriffe Drohnen Drohnenangriff Raketen Armee
+Truppen Soldaten Front Regierung Präsident Minister Ministerium Sprecher Behörden Menschen Zivilisten verletzt
+getötet Hafen Ölexport Energieinfrastruktur Stromversorgung Waffenruhe Verhandlungen Gespräche Friedensplan
+Sanktionen Milliarden Euro Hilfe Unterstützung Luftabwehr Nacht Morgen Abend Stadt Region Gebiet Grenze Lage
+Kreml Nato EU USA Bundesregierung Bundeswehr Geheimdienst Berichten zufolge demnach erklärt teilt mit sagt
+warnt fordert kündigt an wirft vor bestätigt dementiert meldet berichtet schwer massiv erneut weiterhin
+zunächst offenbar angeblich deutlich wichtige neue russische ukrainische deutsche europäische amerikanische
+Tote Verletzte Schäden Brand Explosion Evakuierung Wohnhaus Infrastruktur Kraftwerk Umspannwerk Öldepot
+Munitionsdepot Kampfjet Panzer Artillerie Marschflugkörper Kriegswinter Offensive Vormarsch Rückzug Kontrolle
+""".split()
+CREDITS = ["picture alliance/dpa", "IMAGO/ITAR-TASS", "REUTERS", "picture alliance/AP", "IMAGO/Ukrinform"]
+
+
+def _zipf_weights(count: int, exponent: float = 1.07) -> list[float]:
+    return list(accumulate(1 / (rank ** exponent) for rank in range(1, count + 1)))
+
+
+@dataclass
+class CorpusStats:
+    files: int = 0
+    entries: int = 0  # distinct entries (those repeated on the next page count once)
+    bytes: int = 0
+
+
+class CorpusGenerator:
+    def __init__(self, seed: int, *, places: list[str] | None = None, people: list[str] | None = None):
+        self.rng = random.Random(seed)
+        self.places = places or PLACES
+        self.people = people or PEOPLE
+        self.vocabulary = WORDS
+        self.weights = _zipf_weights(len(WORDS))
+
+    def words(self, count: int) -> list[str]:
+        return self.rng.choices(self.vocabulary, cum_weights=self.weights, k=count)
+
+    def sentence(self, length: int) -> str:
+        words = self.words(length)
+        for _ in range(self.rng.choice((0, 0, 1, 1, 2))):
+            words.insert(self.rng.randrange(len(words) + 1), self.rng.choice(self.places))
+        if self.rng.random() < 0.35:
+            person = self.rng.choice(self.people)
+            if " " in person and self.rng.random() < 0.5:
+                person = f"{self.rng.choice(ROLES)} {person}"
+            words.insert(self.rng.randrange(len(words) + 1), person)
+        text = " ".join(words)
+        return text[0].upper() + text[1:] + "."
+
+    def paragraph(self) -> str:
+        return " ".join(self.sentence(self.rng.randint(8, 22)) for _ in range(self.rng.randint(2, 6)))
+
+    def headline(self) -> str:
+        words = self.words(self.rng.randint(4, 9))
+        words.insert(self.rng.randrange(len(words) + 1), self.rng.choice(self.places))
+        text = " ".join(words)
+        text = text[0].upper() + text[1:]
+        roll = self.rng.random()
+        if roll < 0.15:
+            return f"{self.rng.choice(self.people).split()[-1]}: {text}"
+        if roll < 0.22:
+            return f'"{text}"'
+        if roll < 0.24:
+            return f'"{text}'  # an unbalanced quote, as on the real pages
+        if roll < 0.27:
+            return f"{self.rng.randint(2, 400)} {text}"
+        return text
+
+    def entry(self, minute_of_day: int) -> DraftEntry:
+        pictures = []
+        if self.rng.random() < 0.05:
+            caption = self.sentence(self.rng.randint(8, 16))
+            slug = "-".join(w.replace("ö", "oe").replace("ä", "ae").replace("ü", "ue").replace("ß", "ss")
+                            for w in caption.rstrip(".").split()[:12])
+            pictures.append(DraftPicture(slug, caption, self.rng.choice(CREDITS)))
+        return DraftEntry(
+            time_text=f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}",
+            headline=self.headline(),
+            paragraphs=[self.paragraph() for _ in range(self.rng.choice((1, 1, 1, 2, 2, 3)))],
+            pictures=pictures,
+            audio_player=self.rng.random() < 0.1,
+        )
+
+    def day(self) -> list[DraftEntry]:
+        """One day's entries, newest first, distinct minutes."""
+        minutes = sorted(self.rng.sample(range(5, 24 * 60), ENTRIES_PER_DAY), reverse=True)
+        return [self.entry(m) for m in minutes]
+
+    def write(self, entries: int, out: Path) -> CorpusStats:
+        stats = CorpusStats()
+        days_total = max(1, -(-entries // ENTRIES_PER_DAY))
+        per_ticker = -(-days_total // len(TICKERS))
+        remaining = entries
+        for ticker_number, (title, section) in enumerate(TICKERS):
+            slug = title.lower().replace(" ", "-").replace("-im-liveticker", "-liveticker")
+            folder = out / slug
+            folder.mkdir(parents=True, exist_ok=True)
+            # Oldest day first, so each page can repeat the previous evening.
+            days = min(per_ticker, -(-remaining // ENTRIES_PER_DAY))
+            previous: list[DraftEntry] = []
+            for offset in range(days - 1, -1, -1):
+                day = NEWEST_DAY - timedelta(days=offset + ticker_number)
+                today = self.day()[: max(1, min(ENTRIES_PER_DAY, remaining))]
+                remaining -= len(today)
+                page = today + previous[:EVENING_OVERLAP]
+                text = render_dump(
+                    title=title, section=section, entries=page,
+                    page_datetime=datetime(day.year, day.month, day.day, 0, 10),
+                )
+                stats.bytes += self._save(folder / f"{slug}_{day.isoformat()}.txt", text, page)
+                stats.files += 1
+                stats.entries += len(today)
+                previous = today
+            if remaining <= 0:
+                break
+        return stats
+
+    def _save(self, path: Path, text: str, page: list[DraftEntry]) -> int:
+        roll = self.rng.random()
+        if roll < 0.1 and page:
+            text = text.replace(f"+++ {page[0].time_text} ", f"+++ {page[0].time_text}\u00a0", 1)
+        if roll < 0.03:
+            data = text.encode("cp1252", errors="replace")
+        elif roll < 0.08:
+            data = b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode()
+        else:
+            data = text.encode()
+        path.write_bytes(data)
+        return len(data)
