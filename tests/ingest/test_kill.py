@@ -6,8 +6,10 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from ingest.render import DraftEntry, render_dump
@@ -31,12 +33,14 @@ def write_corpus(directory, dumps: int, entries_per_dump: int) -> None:
         (directory / f"test-ticker_{opened:%Y-%m-%d}.txt").write_text(text, encoding="utf-8")
 
 
+def _test_database_url() -> str:
+    """DATABASE_URL with the test database's name: the subprocess writes where the test reads."""
+    url = urlsplit(settings.DATABASE_URL)
+    return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
+
+
 def ingest_process(directory):
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    if db["HOST"] and db["HOST"].startswith("/"):  # a unix socket directory
-        url = f"postgres://{db['USER']}@/{db['NAME']}?host={db['HOST']}"
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": _test_database_url()}
     return subprocess.Popen(
         [sys.executable, str(TESTS.parent / "manage.py"), "ingest", str(directory)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -1,0 +1,46 @@
+# Two commands for a new user: `make run` (the archive on http://127.0.0.1:8000) and `make test`.
+# Without DATABASE_URL both use an embedded PostgreSQL in .devdb/ (see tickerarchive/devdb.py).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+WITH_DB := $(PY) -m tickerarchive.devdb exec --
+DUMPS  ?= samples/dumps
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+WORKERS ?= 3
+
+.PHONY: run test venv db dbstop migrate ingest static clean
+
+run: ingest static
+	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+test: venv
+	$(WITH_DB) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Reinstalled only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+db: venv
+	$(PY) -m tickerarchive.devdb start
+
+dbstop:
+	-test -x $(PY) && $(PY) -m tickerarchive.devdb stop
+
+migrate: venv
+	$(WITH_DB) $(PY) manage.py migrate --noinput
+
+ingest: migrate
+	$(WITH_DB) $(PY) manage.py ingest $(DUMPS)
+
+static: venv
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+clean: dbstop
+	rm -rf $(VENV) .devdb staticfiles *.egg-info .pytest_cache .hypothesis
