@@ -5,12 +5,16 @@ what readers see (`published_at`, `headline`, `body`), which editors may correct
 unique key uses the published values, so a correction never makes the next ingest create
 a duplicate.
 """
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
+
+from ingest.parser import LINE_BREAK_RE
 
 
 class Ticker(models.Model):
@@ -59,8 +63,9 @@ class SourceDump(models.Model):
 
     def lines(self, first: int, last: int) -> list[tuple[int, str]]:
         """Lines first..last (1-based, inclusive) of the raw text, numbered."""
-        numbered = enumerate(self.raw_text.splitlines(), start=1)
-        return [(n, text) for n, text in numbered if first <= n <= last]
+        # Split exactly as the parser does, so numbers match its line numbers.
+        lines = LINE_BREAK_RE.split(self.raw_text)
+        return [(n, lines[n - 1]) for n in range(max(1, first), min(last, len(lines)) + 1)]
 
 
 class IngestEvent(models.Model):
@@ -124,6 +129,14 @@ class Entry(models.Model):
     # Position on its day page, newest first: orders two entries of the same minute.
     position_key = models.PositiveIntegerField(default=0)
 
+    # Kept in sync by PostgreSQL itself (a stored generated column): headline weighs more than body.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("headline", weight="A", config="german")
+        + SearchVector("body", weight="B", config="german"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
     places = models.ManyToManyField("Place", through="EntryPlace", related_name="entries", blank=True)
     people = models.ManyToManyField("Person", through="EntryPerson", related_name="entries", blank=True)
 
@@ -131,7 +144,7 @@ class Entry(models.Model):
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = EntryQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         verbose_name = "Eintrag"
@@ -144,6 +157,8 @@ class Entry(models.Model):
         ]
         indexes = [
             models.Index(fields=["ticker", "-published_at"], name="entry_ticker_time"),
+            models.Index(fields=["-published_at", "-id"], name="entry_newest_first"),
+            GinIndex(fields=["search_vector"], name="entry_search"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,39 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, register_converter
 
-from tickerarchive import views
+from tickerarchive import api, views
+
+
+class FourDigits:
+    """Zero-padded numbers in day URLs: /ticker/2025/03/02/."""
+
+    regex = "[0-9]{4}"
+    width = 4
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return f"{int(value):0{self.width}d}"
+
+
+class TwoDigits(FourDigits):
+    regex = "[0-9]{2}"
+    width = 2
+
+
+register_converter(FourDigits, "yyyy")
+register_converter(TwoDigits, "dd")
 
 urlpatterns = [
-    path("", views.newest_entries, name="home"),
+    path("", views.search, name="search"),
+    path("api/entries/", api.entries, name="api-entries"),
+    path("api/entries/<int:pk>/", api.entry, name="api-entry"),
     path("eintrag/<int:pk>/", views.entry_detail, name="entry"),
+    path("ort/<slug:slug>/", views.place_detail, name="place"),
+    path("person/<slug:slug>/", views.person_detail, name="person"),
     path("admin/", admin.site.urls),
+    # Ticker paths last: a ticker slug could otherwise shadow the paths above.
+    path("<slug:ticker>/", views.ticker_detail, name="ticker"),
+    path("<slug:ticker>/<yyyy:year>/<dd:month>/<dd:day>/", views.day_page, name="day"),
 ]

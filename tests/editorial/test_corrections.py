@@ -141,3 +141,10 @@ def test_editor_cannot_delete_a_source_dump(editor_client, ingest_page):
     assert response.status_code == 403
     assert SourceDump.objects.filter(pk=dump.pk).exists()
     assert editor_client.get(reverse("admin:tickerarchive_sourcedump_change", args=[dump.pk])).status_code == 200
+
+
+def test_admin_entry_search_uses_full_text(editor_client, ingest_page):
+    ingest_page(PORT, MARKET)
+    page = editor_client.get(reverse("admin:tickerarchive_entry_changelist"), {"q": "Ölexporte -Odessa"})
+    assert page.status_code == 200
+    assert [e.headline for e in page.context["cl"].result_list] == [PORT.headline]  # stemmed, exclusion honoured

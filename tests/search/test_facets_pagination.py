@@ -1,0 +1,71 @@
+"""Facets, capped counts and keyset pages."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from ingest.loader import DumpLoader
+from ingest.render import DraftEntry, render_dump
+from tickerarchive import search
+
+pytestmark = pytest.mark.django_db
+
+
+def test_facets_count_the_current_result_and_link_to_narrower_searches(client, archive):
+    page = client.get("/", {"q": "Kiew OR Angriff OR Tschornomorsk"})
+    facets = page.context["result"].facets
+    assert {t["slug"]: t["count"] for t in facets.tickers} == {"ukraine-krieg-im-liveticker": 5, "nahost-krieg-im-liveticker": 1}
+    assert facets.regions == [{"slug": "region-odessa", "name": "Region Odessa", "count": 1}]
+    assert {d["date"].isoformat(): d["count"] for d in facets.days} == {"2025-11-14": 5, "2025-11-13": 1}
+    html = page.content.decode()
+    assert "?q=Kiew+OR+Angriff+OR+Tschornomorsk&amp;ticker=nahost-krieg-im-liveticker" in html
+    assert "region=region-odessa" in html and "date_from=2025-11-13&amp;date_to=2025-11-13" in html
+
+
+def test_person_facet(client, archive):
+    facets = client.get("/", {"q": "Putin"}).context["result"].facets
+    assert facets.people == [{"slug": "wladimir-putin", "name": "Wladimir Putin", "count": 3}]
+
+
+@pytest.fixture
+def long_ticker(db, tmp_path):
+    newest = datetime(2025, 6, 30, 23, 0)
+    entries = [DraftEntry(f"{newest - timedelta(minutes=7 * n):%H:%M}", f"Meldung {n}", [f"Text {n}."]) for n in range(45)]
+    path = tmp_path / "long_2025-06-30.txt"
+    path.write_text(render_dump(title="Langer Ticker", entries=entries, page_datetime=datetime(2025, 6, 30, 0, 10)))
+    assert DumpLoader().load(path).created == 45
+
+
+def test_keyset_pages_walk_forward_and_back_without_gaps(client, long_ticker):
+    seen, url, previous_urls = [], "/api/entries/?ticker=langer-ticker", []
+    while url:
+        data = client.get(url).json()
+        assert data["count"] == 45 and data["count_is_exact"]
+        seen += [r["headline"] for r in data["results"]]
+        previous_urls.append(data["previous"])
+        url = data["next"]
+    assert seen == [f"Meldung {n}" for n in range(45)]
+    assert previous_urls[0] is None and all(previous_urls[1:])
+    back = client.get(previous_urls[-1]).json()
+    assert [r["headline"] for r in back["results"]] == [f"Meldung {n}" for n in range(20, 40)]
+
+
+def test_count_is_capped(long_ticker, monkeypatch):
+    from tickerarchive.models import Entry
+
+    assert search.capped_count(Entry.objects.all(), cap=10) == (10, False)
+    assert search.capped_count(Entry.objects.all(), cap=100) == (45, True)
+
+
+def test_capped_count_shows_more_than_on_the_page_and_null_in_the_api(client, long_ticker, monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 30)
+    monkeypatch.setattr(search.capped_count, "__defaults__", (30,))
+    assert "Mehr als 30 Einträge" in client.get("/", {"ticker": "langer-ticker"}).content.decode()
+    data = client.get("/api/entries/", {"ticker": "langer-ticker"}).json()
+    assert data["count"] is None and data["count_is_exact"] is False
+
+
+def test_relevance_pages_are_numbered(client, long_ticker):
+    first = client.get("/api/entries/", {"q": "Meldung", "order": "relevance"}).json()
+    assert first["next"].endswith("seite=2") and first["previous"] is None
+    second = client.get(first["next"]).json()
+    assert len(second["results"]) == 20 and second["previous"].endswith("seite=1")

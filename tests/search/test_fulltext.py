@@ -1,0 +1,72 @@
+"""German full text through the search page and the API."""
+import pytest
+from django.db import connection
+
+from tickerarchive.models import Entry
+
+pytestmark = pytest.mark.django_db
+
+
+def headlines(client, **params):
+    response = client.get("/api/entries/", params)
+    assert response.status_code == 200, response.content
+    return [r["headline"] for r in response.json()["results"]]
+
+
+def test_stemming_finds_other_forms(client, archive):
+    # "Angriff" finds "Angriffe" and "Angriffen" (German snowball stemmer)
+    found = headlines(client, q="Angriff")
+    assert "Pistorius verurteilt Putins Angriffe auf Energieinfrastruktur" in found
+    assert "Tote nach Angriffen auf Markt" in found
+
+
+def test_umlauts_fold_like_the_stemmer(client, archive):
+    assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" in headlines(client, q="Olexport")
+
+
+def test_phrase_exclusion_and_or(client, archive):
+    assert headlines(client, q='"Schwarzmeerhafen Noworossijsk"') == ["Schwarzmeerhafen Noworossijsk stoppt Ölexport"]
+    assert len(headlines(client, q="Noworossijsk")) == 2
+    with_trump = headlines(client, q="Putin")
+    without_trump = headlines(client, q="Putin -Trump")
+    assert "Trump und Putin telefonieren" in with_trump and "Trump und Putin telefonieren" not in without_trump
+    assert len(without_trump) < len(with_trump)
+    assert set(headlines(client, q="Waffenruhe OR Ölexport")) == {
+        "Waffenruhe in Gaza hält", "Schwarzmeerhafen Noworossijsk stoppt Ölexport",
+    }
+
+
+def test_newest_first_by_default_and_relevance_on_request(client, archive):
+    newest = client.get("/api/entries/", {"q": "Kiew"}).json()["results"]
+    times = [r["published_at"] for r in newest]
+    assert times == sorted(times, reverse=True)
+    ranked = headlines(client, q="Kiew", order="relevance")
+    # Headline weighs more than body: the entries with Kiew in the headline come first.
+    assert set(ranked[:2]) == {"Luftalarm in Kiew", "Spätmeldung: Explosionen in Kiew"}
+
+
+def test_highlighting_marks_words_and_escapes_dump_text(client, archive):
+    page = client.get("/", {"q": "Angriff"}).content.decode()
+    assert "<mark>Angriff</mark>" in page or "<mark>Angriffen</mark>" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    api = client.get("/api/entries/", {"q": "Tags"}).json()["results"][0]
+    assert "<b>" not in api["snippet"] and "&lt;b&gt;" in api["snippet"] and "<mark>" in api["snippet"]
+
+
+def test_zero_hits_suggest_a_spelling_and_show_word_beginnings(client, archive):
+    page = client.get("/", {"q": "Noworosijsk"}).content.decode()
+    assert "Meinten Sie" in page and "Noworossijsk" in page
+    assert "Hafen von Noworossijsk erneut getroffen" in page
+
+
+def test_keyword_search_uses_the_gin_index(archive):
+    from tickerarchive.search import full_text_filter
+
+    query = full_text_filter(Entry.objects.all(), "Noworossijsk").values("pk")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "entry_search" in plan, plan

@@ -1,0 +1,82 @@
+"""JSON API: the same parameters and FilterSet as the search page."""
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.http import urlencode
+
+from tickerarchive import browse
+from tickerarchive.filters import EntryFilter
+from tickerarchive.models import Entry
+from tickerarchive.search import run_search
+from tickerarchive.views import page_number
+
+
+def _links(items) -> list[dict]:
+    return [{"slug": item.slug, "name": item.name} for item in items]
+
+
+def _page_url(request, **changes) -> str:
+    params = {k: v for k, v in request.GET.items() if k not in {"nach", "vor", "seite"}}
+    params.update({k: v for k, v in changes.items() if v is not None})
+    return request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
+
+
+def entries(request):
+    filterset = EntryFilter(request.GET, queryset=Entry.objects.all())
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.error_messages()}, status=400)
+    result = run_search(filterset.criteria, filterset.qs, after=request.GET.get("nach"),
+                        before=request.GET.get("vor"), page_number=page_number(request), with_facets=False)
+    page = result.page
+    if page.number is not None:  # relevance order: numbered pages
+        next_url = _page_url(request, seite=page.number + 1) if page.has_next else None
+        previous_url = _page_url(request, seite=page.number - 1) if page.has_previous else None
+    else:
+        next_url = _page_url(request, nach=page.next_cursor) if page.next_cursor else None
+        previous_url = _page_url(request, vor=page.previous_cursor) if page.previous_cursor else None
+    return JsonResponse({
+        "count": result.count if result.count_is_exact else None,
+        "count_is_exact": result.count_is_exact,
+        "next": next_url,
+        "previous": previous_url,
+        "results": [
+            {
+                "id": entry.pk,
+                "url": request.build_absolute_uri(entry.get_absolute_url()),
+                "ticker": entry.ticker.slug,
+                "published_at": browse.berlin_iso(entry.published_at),
+                "headline": entry.headline,
+                "snippet": str(entry.snippet_html),
+                "places": _links(entry.linked_places),
+                "people": _links(entry.linked_people),
+            }
+            for entry in page.entries
+        ],
+    }, json_dumps_params={"ensure_ascii": False})
+
+
+def entry(request, pk: int):
+    item = get_object_or_404(
+        Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures", "places", "people"), pk=pk
+    )
+    older, newer = browse.neighbour_entries(item)
+    return JsonResponse({
+        "id": item.pk,
+        "url": request.build_absolute_uri(item.get_absolute_url()),
+        "ticker": item.ticker.slug,
+        "ticker_title": item.ticker.title,
+        "published_at": browse.berlin_iso(item.published_at),
+        "headline": item.headline,
+        "body": item.body,
+        "pictures": [{"slug": p.slug, "caption": p.caption, "credit": p.credit} for p in item.pictures.all()],
+        "places": _links(item.places.all()),
+        "people": _links(item.people.all()),
+        "previous_id": older.pk if older else None,
+        "next_id": newer.pk if newer else None,
+        "provenance": {
+            "source_dump": item.source_dump.file_name,
+            "sha256": item.source_dump.sha256,
+            "line": item.source_line,
+            "raw_lines": [{"line": n, "text": text} for n, text in browse.raw_excerpt(item)],
+        },
+        "edited_fields": item.edited_fields,
+    }, json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,329 @@
+"""Queries of the reader side: full-text search, filters, capped counts, keyset pages, facets.
+
+Views call these; they hold no query logic of their own. Everything here is plain
+PostgreSQL: websearch_to_tsquery over a stored, GIN-indexed tsvector, no extensions.
+"""
+from __future__ import annotations
+
+import base64
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import TruncDate
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from ingest.parser import BERLIN
+from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias
+
+CONFIG = "german"
+COUNT_CAP = 10_000
+PAGE_SIZE = 20
+MAX_RELEVANCE_PAGE = 50  # relevance order pages by offset; deeper pages are refused
+MAX_QUERY_LENGTH = 1000  # longer input is cut, not rejected
+# Sentinels around highlighted words, turned into <mark> after the text is safe.
+START, STOP = "\x02", "\x03"
+
+
+class HtmlEscaped(Func):
+    """The text HTML-escaped in SQL. ts_headline drops anything that looks like a tag
+    (`<b>` in a dump would vanish) but keeps entities, so we escape before highlighting."""
+
+    template = (
+        "replace(replace(replace(replace(replace(%(expressions)s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
+        "'\"', '&quot;'), '''', '&#x27;')"
+    )
+    output_field = TextField()
+
+
+def websearch(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=CONFIG)
+
+
+def full_text_filter(queryset: QuerySet, text: str) -> QuerySet:
+    """Entries matching `text` in websearch syntax (phrases, -exclusion, OR); uses the GIN index."""
+    return queryset.filter(search_vector=websearch(clean_query(text)))
+
+
+def clean_query(text: str) -> str:
+    return text.replace("\x00", " ")[:MAX_QUERY_LENGTH].strip()
+
+
+def berlin_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=BERLIN)
+
+
+def place_and_descendants(place: Place) -> list[int]:
+    """A region includes its towns: the place and everything below it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE tree(id) AS (
+                    SELECT %s::bigint
+                    UNION SELECT p.id FROM {Place._meta.db_table} p JOIN tree ON p.parent_id = tree.id
+                ) SELECT id FROM tree""",
+            [place.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass
+class Criteria:
+    """What a reader asked for; built from the FilterSet's cleaned data."""
+
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    ticker: object = None
+    region: Place | None = None
+    person: Person | None = None
+    order: str = "newest"
+
+    @property
+    def relevance(self) -> bool:
+        return self.order == "relevance" and bool(self.q)
+
+
+def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> QuerySet:
+    entries = Entry.objects.all() if queryset is None else queryset
+    if criteria.q:
+        entries = full_text_filter(entries, criteria.q)
+    if criteria.date_from:
+        entries = entries.filter(published_at__gte=berlin_midnight(criteria.date_from))
+    if criteria.date_to:  # inclusive: up to the Berlin midnight that ends the day
+        entries = entries.filter(published_at__lt=berlin_midnight(criteria.date_to + timedelta(days=1)))
+    if criteria.ticker:
+        entries = entries.filter(ticker=criteria.ticker)
+    if criteria.region:
+        entries = entries.filter(Exists(EntryPlace.objects.filter(
+            entry=OuterRef("pk"), place_id__in=place_and_descendants(criteria.region), removed=False,
+        )))
+    if criteria.person:
+        entries = entries.filter(Exists(EntryPerson.objects.filter(
+            entry=OuterRef("pk"), person=criteria.person, removed=False,
+        )))
+    return entries
+
+
+def capped_count(entries: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(count, exact): never counts more than cap + 1 rows."""
+    count = entries.order_by().values("pk")[: cap + 1].count()
+    return (count, True) if count <= cap else (cap, False)
+
+
+# --- pages ----------------------------------------------------------------------------
+def encode_cursor(entry: Entry) -> str:
+    raw = f"{entry.published_at.isoformat()}|{entry.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        return datetime.fromisoformat(moment), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+@dataclass
+class Page:
+    entries: list[Entry]
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    number: int | None = None  # relevance pages are numbered
+    has_next: bool = False
+    has_previous: bool = False
+
+
+def newest_first_page(entries: QuerySet, *, after: str | None = None, before: str | None = None,
+                      size: int = PAGE_SIZE) -> Page:
+    """Keyset pagination on (published_at, id), newest first: as fast on page 1,000 as on page 1."""
+    if before and (key := decode_cursor(before)):
+        moment, pk = key
+        older_first = entries.filter(Q(published_at__gt=moment) | Q(published_at=moment, pk__gt=pk))
+        rows = list(older_first.order_by("published_at", "pk")[: size + 1])
+        has_previous = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        return Page(rows, next_cursor=encode_cursor(rows[-1]) if rows else None,
+                    previous_cursor=encode_cursor(rows[0]) if rows and has_previous else None,
+                    has_next=bool(rows), has_previous=has_previous)
+    if after and (key := decode_cursor(after)):
+        moment, pk = key
+        entries = entries.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
+    rows = list(entries.order_by("-published_at", "-pk")[: size + 1])
+    has_next = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, next_cursor=encode_cursor(rows[-1]) if has_next else None,
+                previous_cursor=encode_cursor(rows[0]) if rows and after else None,
+                has_next=has_next, has_previous=bool(after and rows))
+
+
+def relevance_page(entries: QuerySet, q: str, number: int, size: int = PAGE_SIZE) -> Page:
+    number = max(1, min(number, MAX_RELEVANCE_PAGE))
+    ranked = entries.annotate(rank=SearchRank(F("search_vector"), websearch(clean_query(q)))).order_by("-rank", "-published_at", "-pk")
+    rows = list(ranked[(number - 1) * size: number * size + 1])
+    has_next = len(rows) > size and number < MAX_RELEVANCE_PAGE
+    return Page(rows[:size], number=number, has_next=has_next, has_previous=number > 1)
+
+
+def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
+    """Highlighted headline and snippet, places and people for one page of entries.
+
+    A second query for just these ids, so ts_headline runs on 20 rows, not the match set."""
+    if not entries:
+        return []
+    ids = [e.pk for e in entries]
+    query = Entry.objects.filter(pk__in=ids).select_related("ticker").prefetch_related("places", "people")
+    if q:
+        options = dict(config=CONFIG, start_sel=START, stop_sel=STOP)
+        query = query.annotate(
+            headline_marked=SearchHeadline(HtmlEscaped("headline"), websearch(clean_query(q)), highlight_all=True, **options),
+            snippet_marked=SearchHeadline(HtmlEscaped("body"), websearch(clean_query(q)), max_words=35, min_words=15,
+                                          max_fragments=2, fragment_delimiter=" … ", **options),
+        )
+    by_id = {e.pk: e for e in query}
+    detailed = [by_id[pk] for pk in ids if pk in by_id]
+    for entry in detailed:
+        headline, snippet = getattr(entry, "headline_marked", None), getattr(entry, "snippet_marked", None)
+        entry.headline_html = marked(headline) if headline else escape(entry.headline)
+        entry.snippet_html = marked(snippet) if snippet and START in snippet else escape(shorten(entry.body))
+        entry.linked_places = [p for p in entry.places.all()]
+        entry.linked_people = [p for p in entry.people.all()]
+    return detailed
+
+
+def marked(escaped: str) -> SafeString:
+    """Highlighted text that was escaped in SQL: only our sentinels become tags. Replacing
+    < and > again is a second line of defence; escaped text has none left."""
+    safe = escaped.replace("<", "&lt;").replace(">", "&gt;")
+    return mark_safe(safe.replace(START, "<mark>").replace(STOP, "</mark>"))
+
+
+def shorten(text: str, words: int = 40) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+# --- facets ---------------------------------------------------------------------------
+@dataclass
+class Facets:
+    tickers: list[dict] = field(default_factory=list)
+    regions: list[dict] = field(default_factory=list)
+    people: list[dict] = field(default_factory=list)
+    days: list[dict] = field(default_factory=list)
+
+
+def facets(entries: QuerySet, limit: int = 10) -> Facets:
+    """Counts per ticker, region, person and day within the current result set."""
+    matching = entries.order_by().values("pk")
+    tickers = list(entries.order_by().values("ticker__slug", "ticker__title").annotate(count=Count("pk")).order_by("-count")[:limit])
+    region_of = Case(
+        When(place__kind=Place.Kind.REGION, then=F("place_id")),
+        When(place__parent__kind=Place.Kind.REGION, then=F("place__parent_id")),
+        default=Value(None), output_field=IntegerField(),
+    )
+    region_counts = list(
+        EntryPlace.objects.filter(entry__in=matching, removed=False).annotate(region=region_of)
+        .exclude(region=None).values("region").annotate(count=Count("entry", distinct=True)).order_by("-count")[:limit]
+    )
+    names = {p.pk: p for p in Place.objects.filter(pk__in=[r["region"] for r in region_counts])}
+    regions = [{"slug": names[r["region"]].slug, "name": names[r["region"]].name, "count": r["count"]} for r in region_counts]
+    people = list(
+        EntryPerson.objects.filter(entry__in=matching, removed=False).exclude(person__status=Person.Status.REJECTED)
+        .values("person__slug", "person__name").annotate(count=Count("entry", distinct=True)).order_by("-count")[:limit]
+    )
+    days = list(
+        entries.order_by().annotate(day=TruncDate("published_at", tzinfo=BERLIN)).values("day")
+        .annotate(count=Count("pk")).order_by("-day")[:31]
+    )
+    return Facets(
+        tickers=[{"slug": t["ticker__slug"], "name": t["ticker__title"], "count": t["count"]} for t in tickers],
+        regions=regions,
+        people=[{"slug": p["person__slug"], "name": p["person__name"], "count": p["count"]} for p in people],
+        days=[{"date": d["day"], "count": d["count"]} for d in days],
+    )
+
+
+# --- zero hits ------------------------------------------------------------------------
+# Without pg_trgm: retry with word beginnings (whole words, then their first letters, which
+# survives a typo further on), and suggest the closest words found in those hits.
+WORD_RE = re.compile(r"[\wÄÖÜäöüß]{3,}")
+TYPO_PREFIX = 5
+
+
+def prefix_query(q: str, length: int | None = None) -> str | None:
+    """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`."""
+    words = [w[:length] if length else w for w in WORD_RE.findall(clean_query(q))]
+    words = [w for w in words if len(w) >= 3]
+    return " & ".join(f"{w}:*" for w in words) if words else None
+
+
+def prefix_filter(queryset: QuerySet, q: str, length: int | None = None) -> QuerySet | None:
+    tsquery = prefix_query(q, length)
+    if not tsquery:
+        return None
+    return queryset.filter(search_vector=SearchQuery(tsquery, search_type="raw", config=CONFIG))
+
+
+def did_you_mean(q: str, texts: list[str]) -> str | None:
+    """Replace words of q by the closest word in texts (and known names), if any is close."""
+    vocabulary = {w for text in texts for w in WORD_RE.findall(text)}
+    vocabulary |= {part for name in PlaceAlias.objects.values_list("name", flat=True) for part in name.split()}
+    vocabulary |= {part for name in PersonAlias.objects.values_list("name", flat=True) for part in name.split()}
+    lowered = {w.lower(): w for w in vocabulary if len(w) > 3}
+    suggestion, changed = q, False
+    for word in WORD_RE.findall(q):
+        if word.lower() in lowered:
+            continue
+        close = difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.75)
+        if close:
+            suggestion, changed = suggestion.replace(word, lowered[close[0]]), True
+    return suggestion if changed else None
+
+
+def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
+    base = filter_entries(Criteria(**{**criteria.__dict__, "q": ""}))
+    for length in (None, TYPO_PREFIX):
+        widened = prefix_filter(base, criteria.q, length)
+        if widened is not None and widened.exists():
+            sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
+            return widened, did_you_mean(criteria.q, [" ".join(pair) for pair in sample])
+    return None, None
+
+
+# --- one search, as the page and the API run it ----------------------------------------
+@dataclass
+class SearchResult:
+    criteria: Criteria
+    page: Page
+    count: int
+    count_is_exact: bool
+    facets: Facets | None = None
+    suggestion: str | None = None  # "did you mean"
+    prefix_fallback: bool = False  # no hit for the words; showing hits for word beginnings
+
+
+def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = None, before: str | None = None,
+               page_number: int = 1, with_facets: bool = True, size: int = PAGE_SIZE) -> SearchResult:
+    count, exact = capped_count(entries)
+    prefix_fallback, suggestion = False, None
+    if count == 0 and criteria.q:
+        widened, suggestion = zero_hit_fallback(criteria)
+        if widened is not None:
+            entries, prefix_fallback = widened, True
+            count, exact = capped_count(widened)
+    if criteria.relevance and not prefix_fallback:
+        page = relevance_page(entries, criteria.q, page_number, size)
+    else:
+        page = newest_first_page(entries, after=after, before=before, size=size)
+    page.entries = with_details(page.entries, criteria.q)
+    return SearchResult(
+        criteria=criteria, page=page, count=count, count_is_exact=exact,
+        facets=facets(entries) if with_facets and count else None,
+        suggestion=suggestion, prefix_fallback=prefix_fallback,
+    )
