@@ -72,12 +72,23 @@ class DumpLoader:
 
     def __init__(
         self, *, default_date: date | None = None, ticker_title: str | None = None, force: bool = False,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int = DEFAULT_MAX_BYTES, link: bool = True,
     ):
         self.default_date = default_date
         self.ticker_title = ticker_title
         self.force = force
         self.max_bytes = max_bytes
+        self.link = link
+        self._linker = None
+
+    @property
+    def linker(self):
+        """Built once per loader from the gazetteer (an automaton over every name)."""
+        if self._linker is None:
+            from ingest.linker import Linker
+
+            self._linker = Linker.from_database()
+        return self._linker
 
     def parse(self, path: Path, data: bytes | None = None) -> ParsedDump:
         if data is None:
@@ -175,6 +186,7 @@ class DumpLoader:
         tombstones = set(EntryTombstone.objects.filter(**same_keys).values_list("original_published_at", "original_headline"))
         now = timezone.now()
         new_entries: list[tuple[Entry, ParsedEntry]] = []
+        changed: list[Entry] = []
         for key, parsed_entry in unique.items():
             stored = existing.get(key)
             if key in tombstones and stored is None:
@@ -189,6 +201,7 @@ class DumpLoader:
                 ), parsed_entry))
             elif self._update(stored, parsed_entry, dump, now):
                 result.updated += 1
+                changed.append(stored)
             else:
                 result.unchanged += 1
         Entry.objects.bulk_create([entry for entry, _ in new_entries], batch_size=INSERT_BATCH)
@@ -196,6 +209,9 @@ class DumpLoader:
             picture for entry, parsed_entry in new_entries for picture in self._pictures(entry, parsed_entry)
         ], batch_size=INSERT_BATCH)
         result.created = len(new_entries)
+        if self.link:
+            to_link = [entry for entry, _ in new_entries] + changed
+            self.linker.link(list(Entry.objects.filter(pk__in=[e.pk for e in to_link]).prefetch_related("pictures")))
 
     @staticmethod
     def _pictures(entry: Entry, parsed_entry: ParsedEntry) -> list[Picture]:

@@ -1,4 +1,6 @@
 """One FilterSet for the search page and the JSON API: same parameters, same validation."""
+from functools import cached_property
+
 import django_filters
 from django import forms
 
@@ -48,7 +50,7 @@ class EntryFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         return filter_entries(self.criteria, queryset)
 
-    @property
+    @cached_property
     def criteria(self) -> Criteria:
         data = self.form.cleaned_data
         return Criteria(

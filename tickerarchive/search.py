@@ -82,16 +82,57 @@ class Criteria:
     region: Place | None = None
     person: Person | None = None
     order: str = "newest"
+    names: "NamedIn | None" = None  # filled by run_search for the page's note
 
     @property
     def relevance(self) -> bool:
         return self.order == "relevance" and bool(self.q)
 
 
+@dataclass
+class NamedIn:
+    """The query is the name of a known place or person: its other spellings count too."""
+
+    places: list[Place] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.places or self.people)
+
+    def spellings(self, most: int = 8) -> list[str]:
+        """The names first, then the shortest aliases (GeoNames lists dozens for big cities)."""
+        names = [p.name for p in self.places + self.people]
+        aliases = sorted({a.name for p in self.places + self.people for a in p.aliases.all()} - set(names), key=len)
+        return names + aliases[: max(0, most - len(names))]
+
+
+def named_in(q: str) -> NamedIn:
+    """Exact (case-insensitive) name or alias; queries with operators are left as typed."""
+    text = clean_query(q)
+    if not text or re.search(r'["\-]|\bOR\b', text):
+        return NamedIn()
+    place_ids = set(Place.objects.filter(name__iexact=text).values_list("pk", flat=True))
+    place_ids |= set(PlaceAlias.objects.filter(name__iexact=text).values_list("place_id", flat=True))
+    person_ids = set(Person.objects.filter(name__iexact=text).exclude(status=Person.Status.REJECTED).values_list("pk", flat=True))
+    person_ids |= set(PersonAlias.objects.filter(name__iexact=text).values_list("person_id", flat=True))
+    return NamedIn(
+        places=list(Place.objects.filter(pk__in=place_ids).prefetch_related("aliases")),
+        people=list(Person.objects.filter(pk__in=person_ids).prefetch_related("aliases")),
+    )
+
+
 def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> QuerySet:
     entries = Entry.objects.all() if queryset is None else queryset
     if criteria.q:
-        entries = full_text_filter(entries, criteria.q)
+        matches = Q(search_vector=websearch(clean_query(criteria.q)))
+        if criteria.names is None:
+            criteria.names = named_in(criteria.q)
+        names = criteria.names
+        if names.places:
+            matches |= Q(Exists(EntryPlace.objects.filter(entry=OuterRef("pk"), place__in=names.places, removed=False)))
+        if names.people:
+            matches |= Q(Exists(EntryPerson.objects.filter(entry=OuterRef("pk"), person__in=names.people, removed=False)))
+        entries = entries.filter(matches)
     if criteria.date_from:
         entries = entries.filter(published_at__gte=berlin_midnight(criteria.date_from))
     if criteria.date_to:  # inclusive: up to the Berlin midnight that ends the day

@@ -16,7 +16,7 @@ from ingest.render import DraftEntry, render_dump
 from support import TESTS
 from tickerarchive.models import Entry, IngestEvent, Picture, SourceDump, Ticker
 
-WORDS = "Angriff Drohnen Hafen Kiew Region Odessa Waffenruhe Gespräche Minister Front Energie Nacht".split()
+WORDS = "Angriff Drohnen Hafen Kiew Region Odessa Waffenruhe Gespräche Ministerium Front Energie Nacht".split()
 
 
 def write_corpus(directory, dumps: int, entries_per_dump: int) -> None:

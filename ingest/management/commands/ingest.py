@@ -26,12 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="parse only; write nothing")
         parser.add_argument("--json", action="store_true", help="print the summary (or with --dry-run the parse) as JSON")
         parser.add_argument("--force", action="store_true", help="re-read dumps that were ingested before")
+        parser.add_argument("--no-link", action="store_true", help="do not link entries to places and people (relink later)")
 
     def handle(self, *args, **options):
         loader = DumpLoader(
             default_date=parse_date(options["date"]) if options["date"] else None,
             ticker_title=options["ticker"],
             force=options["force"],
+            link=not options["no_link"],
         )
         files, missing = expand_paths(options["paths"])
         failed = [{"path": path, "error": error} for path, error in missing]

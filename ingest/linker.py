@@ -1,0 +1,204 @@
+"""Link entries to the places and people they mention.
+
+One Aho-Corasick automaton (pyahocorasick) holds every name and alias of the gazetteer,
+with genitive forms (`Putins`, `Kiews`): one pass over an entry finds all mentions,
+however many thousand names there are. Matching is case-sensitive (German capitalises
+names, so `russische` is never `Russland`), respects word boundaries (a hyphen is one:
+`Trump-Putin-Treffen`), and the longest match wins (`Region Odessa` over `Odessa`).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import ahocorasick
+import gender_guesser.detector
+from django.db import transaction
+from django.utils.text import slugify
+
+from tickerarchive.models import (
+    Entry, EntryPerson, EntryPlace, LinkOrigin, Person, PersonAlias, Place, PlaceAlias,
+)
+
+PLACE, PERSON = "place", "person"
+# Role word + first name + surname: `Ministeriumssprecherin Maria Sacharowa`, `Gouverneur Oleh Kiper`.
+NAME_PART = r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)?"
+ROLE = (r"(?:[A-ZÄÖÜ][\wäöüß-]*)?(?:[Mm]inister(?:in)?|[Pp]räsident(?:in)?|[Ss]precher(?:in)?|[Gg]ouverneur(?:in)?"
+        r"|[Bb]ürgermeister(?:in)?|[Kk]ommandeur(?:in)?|[Bb]otschafter(?:in)?|[Rr]eporter(?:in)?|[Kk]orrespondent(?:in)?"
+        r"|[Ee]xpert(?:e|in)|[Aa]nalyst(?:in)?|[Gg]eneralsekretär(?:in)?|[Kk]anzler(?:in)?|[Gg]esandte[r]?"
+        r"|[Bb]eauftragte[r]?|[Cc]hef(?:in)?|[Gg]eneral|[Ss]ekretär(?:in)?|[Aa]bgeordnete[r]?|[Pp]olitiker(?:in)?)")
+DISCOVERY_RE = re.compile(rf"\b(?P<role>{ROLE})\s+(?P<first>{NAME_PART})\s+(?P<last>{NAME_PART})\b")
+# gender-guesser's list of ~40,000 first names (Ukrainian and Russian transliterations
+# included) tells `Maria Sacharowa` from `Minister Front Energie`.
+FIRST_NAMES = gender_guesser.detector.Detector(case_sensitive=True)
+
+
+def is_first_name(word: str) -> bool:
+    return FIRST_NAMES.get_gender(word.split("-")[0]) != "unknown"
+
+
+def genitive(name: str) -> str | None:
+    return None if name.endswith(("s", "ß", "x", "z")) else name + "s"
+
+
+def _is_boundary(char: str) -> bool:
+    return not (char.isalnum() or char == "_")
+
+
+@dataclass
+class Mentions:
+    places: Counter = field(default_factory=Counter)
+    people: Counter = field(default_factory=Counter)
+    discovered: list[tuple[str, str, str]] = field(default_factory=list)  # (role, first, last)
+
+
+class Linker:
+    def __init__(self, place_names: dict[str, int], person_names: dict[str, int]):
+        self.automaton = ahocorasick.Automaton()
+        for kind, names in ((PLACE, place_names), (PERSON, person_names)):
+            for name, target in names.items():
+                for form in (name, genitive(name)):
+                    if form and form not in self.automaton:
+                        self.automaton.add_word(form, (len(form), kind, target))
+        self.empty = len(self.automaton) == 0
+        if not self.empty:
+            self.automaton.make_automaton()
+        self.person_names = person_names
+        self.place_names = set(place_names)
+
+    @classmethod
+    def from_database(cls) -> "Linker":
+        return cls(*gazetteer_names())
+
+    def find(self, text: str) -> Mentions:
+        mentions = Mentions()
+        if not self.empty:
+            candidates = []
+            for end, (length, kind, target) in self.automaton.iter(text):
+                start = end - length + 1
+                before = text[start - 1] if start > 0 else " "
+                after = text[end + 1] if end + 1 < len(text) else " "
+                if _is_boundary(before) and _is_boundary(after):
+                    candidates.append((start, end, kind, target))
+            covered_until = -1
+            for start, end, kind, target in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0]))):
+                if start <= covered_until:
+                    continue  # inside a longer name already taken
+                covered_until = end
+                (mentions.places if kind == PLACE else mentions.people)[target] += 1
+        for match in DISCOVERY_RE.finditer(text):
+            full = f"{match['first']} {match['last']}"
+            known = self.person_names.get(full)
+            if known is not None and known in mentions.people:
+                continue  # the automaton counted it already
+            if known is not None or (is_first_name(match["first"]) and match["first"] not in self.place_names):
+                mentions.discovered.append((match["role"], match["first"], match["last"]))
+        return mentions
+
+    def link(self, entries: list[Entry]) -> int:
+        """Write automatic links for these entries; editors' links and removals stay. Returns links written."""
+        if not entries:
+            return 0
+        found = {}
+        for entry in entries:  # callers prefetch pictures
+            captions = " ".join(p.caption for p in entry.pictures.all())
+            text = f"{entry.headline}\n{entry.body}\n{captions}"
+            mentions = self.find(text)
+            for role, first, last in dict.fromkeys(mentions.discovered):
+                person_id = self.suggest_person(role, first, last)
+                if person_id is not None and person_id not in mentions.people:
+                    mentions.people[person_id] = text.count(f"{first} {last}") + _surname_only(text, first, last)
+            found[entry.pk] = mentions
+        with transaction.atomic():
+            written = _sync_links(EntryPlace, "place_id", {pk: m.places for pk, m in found.items()})
+            written += _sync_links(EntryPerson, "person_id", {pk: m.people for pk, m in found.items()})
+        return written
+
+    def suggest_person(self, role: str, first: str, last: str) -> int | None:
+        """A person found at ingest: a suggestion until an editor confirms it. Returns its id."""
+        full = f"{first} {last}"
+        if full in self.person_names:
+            return self.person_names[full]
+        slug = slugify(full)
+        person = Person.objects.filter(slug=slug).first()
+        if person is None:
+            person = Person.objects.create(name=full, slug=slug, role=role, status=Person.Status.SUGGESTED)
+        if person.status == Person.Status.REJECTED:
+            return None  # an editor said this is not a person
+        self.person_names[full] = person.pk
+        return person.pk
+
+
+def _surname_only(text: str, first: str, last: str) -> int:
+    """Mentions of the surname alone (`Kiper`, `Kipers`) in the entry that introduced the person."""
+    return len(re.findall(rf"(?<!{re.escape(first)} )\b{re.escape(last)}s?\b", text))
+
+
+def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
+    """Every usable name → one place (or person). Ambiguous names go to the place the news
+    most likely means: by country priority (Ukraine, Russia, Germany, ...), then a curated
+    place before one only GeoNames knows, then country before region before town."""
+    from tickerarchive.gazetteer import curated
+
+    data = curated()
+    priority = {code: n for n, code in enumerate(data["country_priority"])}
+    iso_by_name = {c["name"]: c["iso"] for c in data["countries"]}
+    curated_ids = {int(k) for k in data["cities"]}
+    places = {pk: (name, kind, parent, gid) for pk, name, kind, parent, gid in
+              Place.objects.values_list("pk", "name", "kind", "parent_id", "geonames_id")}
+
+    def country(pk: int) -> str | None:
+        for _ in range(5):  # town → region → country
+            name, kind, parent, _gid = places[pk]
+            if kind == Place.Kind.COUNTRY:
+                return iso_by_name.get(name)
+            if parent is None:
+                return None
+            pk = parent
+        return None
+
+    kind_order = {Place.Kind.COUNTRY: 0, Place.Kind.REGION: 1, Place.Kind.CITY: 2}
+
+    def rank(pk: int) -> tuple:
+        _name, kind, _parent, gid = places[pk]
+        curated_place = gid is None or gid in curated_ids
+        return (priority.get(country(pk), 99), not curated_place, kind_order.get(kind, 3), pk)
+
+    candidates: dict[str, set[int]] = {}
+    for pk, (name, *_rest) in places.items():
+        candidates.setdefault(name, set()).add(pk)
+    for name, place_id in PlaceAlias.objects.values_list("name", "place_id"):
+        candidates.setdefault(name, set()).add(place_id)
+    place_names = {name: min(ids, key=rank) for name, ids in candidates.items()}
+
+    person_names: dict[str, int] = {}
+    for pk, name in Person.objects.exclude(status=Person.Status.REJECTED).values_list("pk", "name"):
+        person_names[name] = pk
+    for name, person_id in PersonAlias.objects.exclude(person__status=Person.Status.REJECTED).values_list("name", "person_id"):
+        person_names.setdefault(name, person_id)
+    return place_names, person_names
+
+
+def _sync_links(model, target: str, wanted: dict[int, Counter]) -> int:
+    """Make the automatic links of these entries what was found, touching only what changed.
+    Rows an editor made or removed are left exactly as they are."""
+    rows = model.objects.filter(entry_id__in=list(wanted))
+    current = {(r.entry_id, getattr(r, target)): r for r in rows}
+    create, update, delete = [], [], []
+    for entry_id, counts in wanted.items():
+        for target_id, mentions in counts.items():
+            row = current.get((entry_id, target_id))
+            if row is None:
+                create.append(model(entry_id=entry_id, **{target: target_id}, mentions=min(mentions, 32767)))
+            elif row.origin == LinkOrigin.AUTOMATIC and not row.removed and row.mentions != mentions:
+                row.mentions = min(mentions, 32767)
+                update.append(row)
+    for (entry_id, target_id), row in current.items():
+        if row.origin == LinkOrigin.AUTOMATIC and not row.removed and target_id not in wanted[entry_id]:
+            delete.append(row.pk)
+    model.objects.bulk_create(create, ignore_conflicts=True)
+    model.objects.bulk_update(update, ["mentions"])
+    if delete:
+        model.objects.filter(pk__in=delete).delete()
+    return len(create) + len(update)

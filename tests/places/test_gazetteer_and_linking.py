@@ -1,0 +1,123 @@
+"""The gazetteer, linking at ingest, discovery of people, relink."""
+from datetime import datetime
+
+import pytest
+from django.core.management import call_command
+
+from ingest.linker import Linker
+from ingest.loader import DumpLoader
+from ingest.render import DraftEntry, DraftPicture, render_dump
+from tickerarchive.gazetteer import GazetteerLoader
+from tickerarchive.models import Entry, EntryPerson, EntryPlace, LinkOrigin, Person, Place
+
+pytestmark = pytest.mark.django_db
+
+
+def place_names(text):
+    mentions = Linker.from_database().find(text)
+    return {Place.objects.get(pk=pk).name: n for pk, n in mentions.places.items()}
+
+
+def person_names(text):
+    mentions = Linker.from_database().find(text)
+    return {Person.objects.get(pk=pk).name: n for pk, n in mentions.people.items()}
+
+
+def test_load_is_idempotent_and_keeps_editors_changes(gazetteer):
+    assert gazetteer.places_created > 1500 and gazetteer.people_created > 30
+    again = GazetteerLoader().load()
+    assert (again.places_created, again.aliases_created, again.people_created) == (0, 0, 0)
+    kiew = Place.objects.get(name="Kiew", kind=Place.Kind.CITY)
+    kiew.name, kiew.parent = "Kyjiw", None  # an editor prefers the Ukrainian spelling
+    kiew.save()
+    GazetteerLoader().load()
+    kiew.refresh_from_db()
+    assert (kiew.name, kiew.parent) == ("Kyjiw", None)
+    assert kiew.aliases.filter(name="Kiew").exists()  # the old name still finds it
+
+
+def test_places_have_german_names_kinds_parents_and_coordinates(gazetteer):
+    tschornomorsk = Place.objects.get(name="Tschornomorsk")
+    assert tschornomorsk.kind == Place.Kind.CITY and tschornomorsk.geonames_id == 707688
+    assert tschornomorsk.parent.name == "Region Odessa" and tschornomorsk.parent.parent.name == "Ukraine"
+    assert round(tschornomorsk.latitude, 1) == 46.3
+    assert Place.objects.get(name="Noworossijsk").parent.name == "Region Krasnodar"
+    assert Place.objects.filter(name="Charkiw", kind=Place.Kind.CITY).exists()
+    assert Place.objects.get(name="Russland").kind == Place.Kind.COUNTRY
+
+
+def test_spelling_variants_and_genitives_resolve_to_one_place(gazetteer):
+    found = place_names("Angriff auf Noworossijsk. Brand in Novorossijsk. Schäden in Noworossisk. Kiews Bürgermeister.")
+    assert found == {"Noworossijsk": 3, "Kiew": 1}
+
+
+def test_odessa_is_the_ukrainian_city_and_region_wins_over_town(gazetteer):
+    odessa = Place.objects.get(pk=next(iter(Linker.from_database().find("Hafen von Odessa").places)))
+    assert odessa.name == "Odessa" and odessa.parent.name == "Region Odessa"
+    assert place_names("Drohnen über der Region Odessa") == {"Region Odessa": 1}
+
+
+def test_adjectives_are_not_places_and_genitive_country_is(gazetteer):
+    assert place_names("Die russische Armee und ukrainischen Truppen") == {}
+    assert place_names("Russlands Ölindustrie") == {"Russland": 1}
+
+
+def test_people_with_genitive_compound_and_surname(gazetteer):
+    assert person_names("Pistorius verurteilt Putins Angriffe") == {"Boris Pistorius": 1, "Wladimir Putin": 1}
+    assert person_names("Kreml stellt Bedingungen für neues Trump-Putin-Treffen") == {"Donald Trump": 1, "Wladimir Putin": 1}
+    assert person_names("Bundesverteidigungsminister Boris Pistorius empfängt") == {"Boris Pistorius": 1}
+
+
+def ingest(tmp_path, name, *entries):
+    path = tmp_path / name
+    path.write_text(render_dump(title="Ukraine-Krieg im Liveticker", entries=list(entries),
+                                page_datetime=datetime(2025, 11, 14, 0, 10)))
+    result = DumpLoader().load(path)
+    assert result.error is None
+    return result
+
+
+def test_ingest_links_headline_body_and_captions_with_counts(gazetteer, tmp_path):
+    ingest(tmp_path, "a.txt", DraftEntry(
+        "12:25", "Tote in Region Odessa", ["Ein Markt in Tschornomorsk wird getroffen. Tschornomorsk trauert."],
+        [DraftPicture(None, "Der Markt von Tschornomorsk und Wolodymyr Selenskyj.", "dpa")],
+    ))
+    entry = Entry.objects.get()
+    links = {l.place.name: l.mentions for l in EntryPlace.objects.filter(entry=entry).select_related("place")}
+    assert links == {"Region Odessa": 1, "Tschornomorsk": 3}
+    assert EntryPerson.objects.get(entry=entry).person.name == "Wolodymyr Selenskyj"
+    assert {l.origin for l in EntryPlace.objects.filter(entry=entry)} == {LinkOrigin.AUTOMATIC}
+
+
+def test_discovered_person_is_a_suggestion_linked_with_later_surname_mentions(gazetteer, tmp_path):
+    ingest(tmp_path, "b.txt", DraftEntry("10:00", "Paris sagt Hilfe zu", [
+        "Verteidigungsministerin Catherine Vautrin sagt weitere Hilfe zu. Vautrin nennt keine Zahlen.",
+    ]))
+    person = Person.objects.get(name="Catherine Vautrin")
+    assert person.status == Person.Status.SUGGESTED and person.role == "Verteidigungsministerin"
+    assert EntryPerson.objects.get(person=person).mentions == 2
+
+
+def test_relink_keeps_editor_links_and_removals(gazetteer, tmp_path):
+    ingest(tmp_path, "c.txt", DraftEntry("09:00", "Explosionen in Kiew", ["Auch Charkiw meldet Angriffe."]))
+    entry = Entry.objects.get()
+    charkiw = EntryPlace.objects.get(entry=entry, place__name="Charkiw")
+    charkiw.removed, charkiw.origin = True, LinkOrigin.EDITOR
+    charkiw.save()
+    sumy = Place.objects.get(name="Sumy", kind=Place.Kind.CITY)
+    EntryPlace.objects.create(entry=entry, place=sumy, origin=LinkOrigin.EDITOR)
+    call_command("relink", stdout=open("/dev/null", "w"))
+    rows = {l.place.name: (l.origin, l.removed) for l in EntryPlace.objects.filter(entry=entry).select_related("place")}
+    assert rows == {"Kiew": ("auto", False), "Charkiw": ("editor", True), "Sumy": ("editor", False)}
+
+
+def test_region_filter_and_name_search_use_the_links(gazetteer, tmp_path, client):
+    ingest(tmp_path, "d.txt",
+           DraftEntry("12:25", "Markt getroffen", ["In Tschornomorsk sterben zwei Menschen."]),
+           DraftEntry("11:00", "Hafen Novorossijsk brennt", ["Brand im Hafen."]),
+           DraftEntry("10:00", "Export über Noworossisk gestoppt", ["Der Export ruht."]))
+    region = client.get("/api/entries/", {"region": "region-odessa"}).json()
+    assert [r["headline"] for r in region["results"]] == ["Markt getroffen"]
+    page = client.get("/", {"q": "Noworossijsk"})
+    assert page.context["result"].count == 2
+    assert "Novorossijsk" in page.content.decode() and "anders schreiben" in page.content.decode()
