@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 3
 
-.PHONY: run test venv db dbstop migrate ingest static clean
+.PHONY: run test venv db dbstop migrate gazetteer ingest static clean
 
 run: ingest static
 	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
@@ -36,7 +36,10 @@ dbstop:
 migrate: venv
 	$(WITH_DB) $(PY) manage.py migrate --noinput
 
-ingest: migrate
+gazetteer: migrate
+	$(WITH_DB) $(PY) manage.py load_gazetteer
+
+ingest: gazetteer
 	$(WITH_DB) $(PY) manage.py ingest $(DUMPS)
 
 static: venv

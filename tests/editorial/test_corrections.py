@@ -148,3 +148,40 @@ def test_admin_entry_search_uses_full_text(editor_client, ingest_page):
     page = editor_client.get(reverse("admin:tickerarchive_entry_changelist"), {"q": "Ölexporte -Odessa"})
     assert page.status_code == 200
     assert [e.headline for e in page.context["cl"].result_list] == [PORT.headline]  # stemmed, exclusion honoured
+
+
+def test_place_merge_moves_links_aliases_and_redirects(editor_client, ingest_page):
+    from tickerarchive.models import PlaceAlias
+
+    ingest_page(PORT, MARKET)
+    port, market = Entry.objects.get(original_headline=PORT.headline), Entry.objects.get(original_headline=MARKET.headline)
+    survivor = Place.objects.create(name="Noworossijsk", slug="noworossijsk")
+    duplicate = Place.objects.create(name="Novorossiysk", slug="novorossiysk")
+    PlaceAlias.objects.create(place=duplicate, name="Noworossisk")
+    EntryPlace.objects.create(entry=port, place=survivor)
+    EntryPlace.objects.create(entry=port, place=duplicate)
+    EntryPlace.objects.create(entry=market, place=duplicate)
+    EntryPlace.objects.create(entry=market, place=survivor, removed=True, origin="editor")  # stays removed
+    response = editor_client.post(reverse("admin:tickerarchive_place_changelist"), {
+        "action": "merge_places", "_selected_action": [survivor.pk, duplicate.pk],
+    })
+    assert response.status_code == 302
+    assert not Place.objects.filter(pk=duplicate.pk).exists()
+    assert set(survivor.aliases.values_list("name", flat=True)) == {"Novorossiysk", "Noworossisk"}
+    assert list(EntryPlace.objects.filter(place=survivor).values_list("entry__original_headline", "removed").order_by("entry__original_headline")) == [
+        (MARKET.headline, True), (PORT.headline, False),
+    ]
+    assert editor_client.get("/ort/novorossiysk/")["Location"] == "/ort/noworossijsk/"
+
+
+def test_admin_reingest_action_keeps_corrections(editor_client, ingest_page):
+    ingest_page(PORT)
+    port = Entry.objects.get()
+    edit_entry(editor_client, port, headline="Korrigierte Überschrift")
+    dump = SourceDump.objects.get()
+    response = editor_client.post(reverse("admin:tickerarchive_sourcedump_changelist"), {
+        "action": "reingest", "_selected_action": [dump.pk],
+    }, follow=True)
+    assert "0 neu, 0 aktualisiert, 1 unverändert" in response.content.decode()
+    port.refresh_from_db()
+    assert port.headline == "Korrigierte Überschrift" and Entry.objects.count() == 1
