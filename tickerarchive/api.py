@@ -80,3 +80,23 @@ def entry(request, pk: int):
         },
         "edited_fields": item.edited_fields,
     }, json_dumps_params={"ensure_ascii": False})
+
+
+def places(request):
+    from tickerarchive.lookup import find_places
+
+    return JsonResponse({"results": [
+        {"slug": p.slug, "name": p.name, "kind": p.kind, "parent": p.parent.slug if p.parent else None,
+         "aliases": sorted(a.name for a in p.aliases.all()), "entry_count": p.entry_total}
+        for p in find_places(request.GET.get("q", "")[:200])
+    ]}, json_dumps_params={"ensure_ascii": False})
+
+
+def people(request):
+    from tickerarchive.lookup import find_people
+
+    return JsonResponse({"results": [
+        {"slug": p.slug, "name": p.name, "role": p.role, "status": p.status,
+         "aliases": sorted(a.name for a in p.aliases.all()), "entry_count": p.entry_total}
+        for p in find_people(request.GET.get("q", "")[:200])
+    ]}, json_dumps_params={"ensure_ascii": False})

@@ -121,3 +121,22 @@ def test_region_filter_and_name_search_use_the_links(gazetteer, tmp_path, client
     page = client.get("/", {"q": "Noworossijsk"})
     assert page.context["result"].count == 2
     assert "Novorossijsk" in page.content.decode() and "anders schreiben" in page.content.decode()
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("Kiew", "Kiew"), ("kyiv", "Kiew"), ("SAPORISCHSCHJA", "Saporischschja"), ("Noworosijsk", "Noworossijsk"),
+    ("Tschornomorsk", "Tschornomorsk"), ("chornomorsk", "Tschornomorsk"), ("Köln", "Köln"), ("koln", "Köln"),
+])
+def test_places_api_is_case_accent_and_typo_tolerant(gazetteer, client, q, expected):
+    results = client.get("/api/places/", {"q": q}).json()["results"]
+    assert results and results[0]["name"] == expected, [r["name"] for r in results[:5]]
+    assert set(results[0]) == {"slug", "name", "kind", "parent", "aliases", "entry_count"}
+
+
+def test_people_api(gazetteer, client):
+    for q in ("Selenskyj", "zelensky", "selenskij", "Putins"[:-1]):
+        results = client.get("/api/people/", {"q": q}).json()["results"]
+        assert results[0]["name"] in {"Wolodymyr Selenskyj", "Wladimir Putin"}, (q, results[:3])
+    tschornomorsk = client.get("/api/places/", {"q": "Tschornomorsk"}).json()["results"][0]
+    assert tschornomorsk["parent"] == "region-odessa" and tschornomorsk["kind"] == "city"
+    assert client.get("/api/people/", {"q": ""}).json() == {"results": []}
