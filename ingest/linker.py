@@ -27,8 +27,16 @@ NAME_PART = r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)?"
 ROLE = (r"(?:[A-ZÄÖÜ][\wäöüß-]*)?(?:[Mm]inister(?:in)?|[Pp]räsident(?:in)?|[Ss]precher(?:in)?|[Gg]ouverneur(?:in)?"
         r"|[Bb]ürgermeister(?:in)?|[Kk]ommandeur(?:in)?|[Bb]otschafter(?:in)?|[Rr]eporter(?:in)?|[Kk]orrespondent(?:in)?"
         r"|[Ee]xpert(?:e|in)|[Aa]nalyst(?:in)?|[Gg]eneralsekretär(?:in)?|[Kk]anzler(?:in)?|[Gg]esandte[r]?"
-        r"|[Bb]eauftragte[r]?|[Cc]hef(?:in)?|[Gg]eneral|[Ss]ekretär(?:in)?|[Aa]bgeordnete[r]?|[Pp]olitiker(?:in)?)")
-DISCOVERY_RE = re.compile(rf"\b(?P<role>{ROLE})\s+(?P<first>{NAME_PART})\s+(?P<last>{NAME_PART})\b")
+        r"|[Bb]eauftragte[r]?|[Cc]hef(?:in)?|[Ss]ekretär(?:in)?|[Aa]bgeordnete[r]?|[Pp]olitiker(?:in)?|[Ll]eiter(?:in)?"
+        r"|[Gg]eneral(?:leutnant|major|oberst)?|[Aa]dmiral|[Mm]ajor|[Oo]berst|[Dd]emograf(?:en|in)?|[Nn]ationalist(?:in)?"
+        r"|[Aa]ktivist(?:in)?|[Jj]ournalist(?:in)?|[Bb]logger(?:in)?|[Aa]nwalt|[Aa]nwältin|[Rr]ichter(?:in)?)")
+PERSON_NAME = rf"(?P<first>{NAME_PART})\s+(?P<last>{NAME_PART})"
+# `Gouverneur Oleh Kiper`; `Gouverneur der Region X, Wladyslaw Gaiwanenko`; `Tymur Tkachenko, Leiter der ...`
+DISCOVERY_RES = [
+    re.compile(rf"\b(?P<role>{ROLE})\s+{PERSON_NAME}\b"),
+    re.compile(rf"\b(?P<role>{ROLE})\s+(?:des|der|von|in|im|aus)\s[^,.;:!?\"]{{1,80}},\s+{PERSON_NAME}\b"),
+    re.compile(rf"\b{PERSON_NAME},\s+(?:der\s+|die\s+)?(?:\w+\s+)?(?P<role>{ROLE})\b"),
+]
 # gender-guesser's list of ~40,000 first names (Ukrainian and Russian transliterations
 # included) tells `Maria Sacharowa` from `Minister Front Energie`.
 FIRST_NAMES = gender_guesser.detector.Detector(case_sensitive=True)
@@ -87,7 +95,7 @@ class Linker:
                     continue  # inside a longer name already taken
                 covered_until = end
                 (mentions.places if kind == PLACE else mentions.people)[target] += 1
-        for match in DISCOVERY_RE.finditer(text):
+        for match in (m for pattern in DISCOVERY_RES for m in pattern.finditer(text)):
             full = f"{match['first']} {match['last']}"
             known = self.person_names.get(full)
             if known is not None and known in mentions.people:
@@ -170,7 +178,8 @@ def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
         candidates.setdefault(name, set()).add(pk)
     for name, place_id in PlaceAlias.objects.values_list("name", "place_id"):
         candidates.setdefault(name, set()).add(place_id)
-    place_names = {name: min(ids, key=rank) for name, ids in candidates.items()}
+    # Two-letter names match too much (the town `Ob`); acronyms such as `US` are kept.
+    place_names = {name: min(ids, key=rank) for name, ids in candidates.items() if len(name) > 2 or name.isupper()}
 
     person_names: dict[str, int] = {}
     for pk, name in Person.objects.exclude(status=Person.Status.REJECTED).values_list("pk", "name"):

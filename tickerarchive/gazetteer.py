@@ -88,9 +88,11 @@ class GazetteerLoader:
             self.report.places_created += 1
         return place
 
-    def _aliases(self, place: Place, names) -> None:
+    def _aliases(self, place: Place, names, *, curated: bool = False) -> None:
+        """GeoNames' alternate names are filtered; curated ones (`US`) are taken as written."""
         known = set(place.aliases.values_list("name", flat=True)) | {place.name}
-        new = [PlaceAlias(place=place, name=n) for n in dict.fromkeys(names) if n not in known and self.usable_alias(n)]
+        new = [PlaceAlias(place=place, name=n) for n in dict.fromkeys(names)
+               if n not in known and (curated or self.usable_alias(n))]
         PlaceAlias.objects.bulk_create(new, ignore_conflicts=True)
         self.report.aliases_created += len(new)
 
@@ -104,7 +106,8 @@ class GazetteerLoader:
                 "name": country["name"], "kind": Place.Kind.COUNTRY,
                 **({"slug": self.unique_slug(country["name"], country["iso"].lower())} if gid else {}),
             })
-            self._aliases(place, country["aliases"] + ([info["name"]] if info.get("name") else []))
+            self._aliases(place, country["aliases"], curated=True)
+            self._aliases(place, [info["name"]] if info.get("name") else [])
             by_iso[country["iso"]] = place
         return by_iso
 
@@ -116,7 +119,7 @@ class GazetteerLoader:
                 "name": region["name"], "kind": Place.Kind.REGION, "parent": countries.get(region["country"]),
             })
             self.slugs.add(slug)
-            self._aliases(place, region["aliases"])
+            self._aliases(place, region["aliases"], curated=True)
             by_code[(region["country"], region["admin1"])] = place
         return by_code
 
@@ -139,7 +142,8 @@ class GazetteerLoader:
                     latitude=city["latitude"], longitude=city["longitude"],
                 )
                 self.report.places_created += 1
-            self._aliases(place, [*variants, city["name"], *city["alternatenames"]])
+            self._aliases(place, variants, curated=True)
+            self._aliases(place, [city["name"], *city["alternatenames"]])
 
     def _people(self) -> None:
         for entry in curated_people():

@@ -1,13 +1,16 @@
 """The gazetteer, linking at ingest, discovery of people, relink."""
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
+from ingest.evaluation import evaluate
 from ingest.linker import Linker
 from ingest.loader import DumpLoader
 from ingest.render import DraftEntry, DraftPicture, render_dump
 from tickerarchive.gazetteer import GazetteerLoader
+from support import SHARED
 from tickerarchive.models import Entry, EntryPerson, EntryPlace, LinkOrigin, Person, Place
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +143,28 @@ def test_people_api(gazetteer, client):
     tschornomorsk = client.get("/api/places/", {"q": "Tschornomorsk"}).json()["results"][0]
     assert tschornomorsk["parent"] == "region-odessa" and tschornomorsk["kind"] == "city"
     assert client.get("/api/people/", {"q": ""}).json() == {"results": []}
+
+
+REAL = SHARED / "dumps" / "ntv"
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared is not present")
+def test_linker_precision_and_recall_on_the_real_dumps(gazetteer):
+    scores = evaluate(sorted(REAL.glob("*.txt")), Path(__file__).parent / "gold_real_dumps.json")
+    for kind, score in scores.items():
+        print(f"{kind}: precision {score.precision:.3f}, recall {score.recall:.3f}")
+        assert score.precision >= 0.9 and score.recall >= 0.9, (kind, score.misses)
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared is not present")
+def test_real_dumps_linked_at_ingest(gazetteer, client):
+    for path in sorted(REAL.glob("*.txt")):
+        DumpLoader().load(path)
+    tschornomorsk_entry = "Auch Tote durch russische Drohnen in Region Odessa"
+    region = client.get("/api/entries/", {"region": "region-odessa"}).json()["results"]
+    assert tschornomorsk_entry in [r["headline"] for r in region]
+    noworossijsk = Place.objects.get(name="Noworossijsk")
+    novorossijsk_day = Entry.objects.filter(published_at__date="2025-11-14", entryplace__place=noworossijsk)
+    assert novorossijsk_day.count() == 5  # spelled Noworossijsk, Novorossijsk and Noworossisk
+    putins = Entry.objects.get(headline__startswith='"Menschenverachtung"')
+    assert putins.people.filter(name="Wladimir Putin").exists()
