@@ -207,7 +207,7 @@ class TickerAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(entry_total=Count("entries"))
+        return super().get_queryset(request).annotate(entry_total=Count("entries", distinct=True))
 
     @admin.display(description="Einträge", ordering="entry_total")
     def entry_count(self, ticker):
@@ -276,7 +276,7 @@ class PlaceAdmin(SimpleHistoryAdmin):
     actions = ("merge_places",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("parent").annotate(entry_total=Count("entries"))
+        return super().get_queryset(request).select_related("parent").annotate(entry_total=Count("entries", distinct=True))
 
     @admin.display(description="Einträge", ordering="entry_total")
     def entry_count(self, place):
@@ -306,7 +306,7 @@ class PersonAdmin(SimpleHistoryAdmin):
     actions = ("merge_people", "confirm", "reject")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(entry_total=Count("entries"))
+        return super().get_queryset(request).annotate(entry_total=Count("entries", distinct=True))
 
     @admin.display(description="Einträge", ordering="entry_total")
     def entry_count(self, person):

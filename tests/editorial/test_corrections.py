@@ -185,3 +185,16 @@ def test_admin_reingest_action_keeps_corrections(editor_client, ingest_page):
     assert "0 neu, 0 aktualisiert, 1 unverändert" in response.content.decode()
     port.refresh_from_db()
     assert port.headline == "Korrigierte Überschrift" and Entry.objects.count() == 1
+
+
+def test_place_list_counts_entries_once_when_several_aliases_match(editor_client, ingest_page):
+    from tickerarchive.models import PlaceAlias
+
+    ingest_page(PORT)
+    place = Place.objects.create(name="Noworossijsk", slug="noworossijsk")
+    PlaceAlias.objects.create(place=place, name="Novorossiysk")
+    PlaceAlias.objects.create(place=place, name="Novorossiysk-Hafen")
+    EntryPlace.objects.create(entry=Entry.objects.get(), place=place)
+    page = editor_client.get(reverse("admin:tickerarchive_place_changelist"), {"q": "Novorossiysk"})
+    [row] = page.context["cl"].result_list
+    assert row.entry_total == 1
