@@ -24,19 +24,45 @@ from tickerarchive.models import (
 PLACE, PERSON = "place", "person"
 # Role word + first name + surname: `Ministeriumssprecherin Maria Sacharowa`, `Gouverneur Oleh Kiper`.
 NAME_PART = r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)?"
-ROLE = (r"(?:[A-ZÄÖÜ][\wäöüß-]*)?(?:[Mm]inister(?:in)?|[Pp]räsident(?:in)?|[Ss]precher(?:in)?|[Gg]ouverneur(?:in)?"
-        r"|[Bb]ürgermeister(?:in)?|[Kk]ommandeur(?:in)?|[Bb]otschafter(?:in)?|[Rr]eporter(?:in)?|[Kk]orrespondent(?:in)?"
-        r"|[Ee]xpert(?:e|in)|[Aa]nalyst(?:in)?|[Gg]eneralsekretär(?:in)?|[Kk]anzler(?:in)?|[Gg]esandte[r]?"
-        r"|[Bb]eauftragte[r]?|[Cc]hef(?:in)?|[Ss]ekretär(?:in)?|[Aa]bgeordnete[r]?|[Pp]olitiker(?:in)?|[Ll]eiter(?:in)?"
-        r"|[Gg]eneral(?:leutnant|major|oberst)?|[Aa]dmiral|[Mm]ajor|[Oo]berst|[Dd]emograf(?:en|in)?|[Nn]ationalist(?:in)?"
-        r"|[Aa]ktivist(?:in)?|[Jj]ournalist(?:in)?|[Bb]logger(?:in)?|[Aa]nwalt|[Aa]nwältin|[Rr]ichter(?:in)?)")
 PERSON_NAME = rf"(?P<first>{NAME_PART})\s+(?P<last>{NAME_PART})"
-# `Gouverneur Oleh Kiper`; `Gouverneur der Region X, Wladyslaw Gaiwanenko`; `Tymur Tkachenko, Leiter der ...`
-DISCOVERY_RES = [
-    re.compile(rf"\b(?P<role>{ROLE})\s+{PERSON_NAME}\b"),
-    re.compile(rf"\b(?P<role>{ROLE})\s+(?:des|der|von|in|im|aus)\s[^,.;:!?\"]{{1,80}},\s+{PERSON_NAME}\b"),
-    re.compile(rf"\b{PERSON_NAME},\s+(?:der\s+|die\s+)?(?:\w+\s+)?(?P<role>{ROLE})\b"),
+# Role words are found by their ending (`Bundesverteidigungsminister`, `ntv-Reporterin`,
+# `Kremlchef`); the name patterns are then tried only right after one. Scanning the text
+# with one big role regex backtracked at every capitalised word and cost 0.16 ms a text.
+ROLE_ENDINGS = tuple(
+    base + ending
+    for base, endings in {
+        "minister": ("", "in"), "präsident": ("", "in"), "sprecher": ("", "in"), "gouverneur": ("", "in"),
+        "bürgermeister": ("", "in"), "kommandeur": ("", "in"), "botschafter": ("", "in"), "reporter": ("", "in"),
+        "korrespondent": ("", "in"), "expert": ("e", "in"), "analyst": ("", "in"), "kanzler": ("", "in"),
+        "gesandte": ("", "r"), "beauftragte": ("", "r"), "chef": ("", "in"), "sekretär": ("", "in"),
+        "abgeordnete": ("", "r"), "politiker": ("", "in"), "leiter": ("", "in"), "general": ("", "leutnant", "major", "oberst"),
+        "admiral": ("",), "major": ("",), "oberst": ("",), "demograf": ("", "en", "in"), "nationalist": ("", "in"),
+        "aktivist": ("", "in"), "journalist": ("", "in"), "blogger": ("", "in"), "anwalt": ("",), "anwältin": ("",),
+        "richter": ("", "in"),
+    }.items()
+    for ending in endings
+)
+WORD_RE = re.compile(r"[\w-]+")
+AFTER_ROLE = [
+    re.compile(rf"\s+{PERSON_NAME}\b"),  # `Gouverneur Oleh Kiper`
+    re.compile(rf"\s+(?:des|der|von|in|im|aus)\s[^,.;:!?\"]{{1,80}},\s+{PERSON_NAME}\b"),  # `Gouverneur der Region X, Wladyslaw G.`
 ]
+NAME_THEN_ROLE = re.compile(rf"\b{PERSON_NAME},\s+(?:der\s+|die\s+)?(?:\w+\s+)??(?P<role>[\w-]+)")  # `Tymur Tkachenko, Leiter der ...`
+
+
+def role_mentions(text: str):
+    """(role, first name, surname) for every role + name phrase in text."""
+    for word in WORD_RE.finditer(text):
+        if word.group().lower().endswith(ROLE_ENDINGS):
+            for pattern in AFTER_ROLE:
+                match = pattern.match(text, word.end())
+                if match:
+                    yield word.group(), match["first"], match["last"]
+    for match in NAME_THEN_ROLE.finditer(text):
+        if match["role"].lower().endswith(ROLE_ENDINGS):
+            yield match["role"], match["first"], match["last"]
+
+
 # gender-guesser's list of ~40,000 first names (Ukrainian and Russian transliterations
 # included) tells `Maria Sacharowa` from `Minister Front Energie`.
 FIRST_NAMES = gender_guesser.detector.Detector(case_sensitive=True)
@@ -95,13 +121,12 @@ class Linker:
                     continue  # inside a longer name already taken
                 covered_until = end
                 (mentions.places if kind == PLACE else mentions.people)[target] += 1
-        for match in (m for pattern in DISCOVERY_RES for m in pattern.finditer(text)):
-            full = f"{match['first']} {match['last']}"
-            known = self.person_names.get(full)
+        for role, first, last in role_mentions(text):
+            known = self.person_names.get(f"{first} {last}")
             if known is not None and known in mentions.people:
                 continue  # the automaton counted it already
-            if known is not None or (is_first_name(match["first"]) and match["first"] not in self.place_names):
-                mentions.discovered.append((match["role"], match["first"], match["last"]))
+            if known is not None or (is_first_name(first) and first not in self.place_names):
+                mentions.discovered.append((role, first, last))
         return mentions
 
     def link(self, entries: list[Entry]) -> int:
