@@ -266,30 +266,41 @@ class PlaceAliasInline(admin.TabularInline):
     extra = 1
 
 
+class NamedWithEntriesAdmin(SimpleHistoryAdmin):
+    """Places and people: the number of linked entries, and merging duplicates into the
+    one with the most entries (links, aliases and old URLs move to it)."""
+
+    plural = ""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entry_total=Count("entries", distinct=True))
+
+    @admin.display(description="Einträge", ordering="entry_total")
+    def entry_count(self, obj):
+        return obj.entry_total
+
+    @admin.action(description="Ausgewählte zusammenführen (in den Eintrag mit den meisten Einträgen)", permissions=["change"])
+    def merge_selected(self, request, queryset):
+        chosen = sorted(queryset, key=lambda item: (-item.entry_total, item.pk))
+        if len(chosen) < 2:
+            self.message_user(request, f"Zum Zusammenführen mindestens zwei {self.plural} wählen.", messages.WARNING)
+            return
+        chosen[0].merge(chosen[1:])
+        self.message_user(request, f"{len(chosen) - 1} {self.plural} in »{chosen[0].name}« zusammengeführt.")
+
+
 @admin.register(Place)
-class PlaceAdmin(SimpleHistoryAdmin):
+class PlaceAdmin(NamedWithEntriesAdmin):
+    plural = "Orte"
     list_display = ("name", "kind", "parent", "geonames_id", "entry_count")
     list_filter = ("kind",)
     search_fields = ("name", "aliases__name", "slug")
     raw_id_fields = ("parent",)
     inlines = (PlaceAliasInline,)
-    actions = ("merge_places",)
+    actions = ("merge_selected",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("parent").annotate(entry_total=Count("entries", distinct=True))
-
-    @admin.display(description="Einträge", ordering="entry_total")
-    def entry_count(self, place):
-        return place.entry_total
-
-    @admin.action(description="Ausgewählte Orte zusammenführen (in den mit den meisten Einträgen)", permissions=["change"])
-    def merge_places(self, request, queryset):
-        places = sorted(queryset, key=lambda p: (-p.entry_total, p.pk))
-        if len(places) < 2:
-            self.message_user(request, "Zum Zusammenführen mindestens zwei Orte wählen.", messages.WARNING)
-            return
-        places[0].merge(places[1:])
-        self.message_user(request, f"{len(places) - 1} Orte in »{places[0].name}« zusammengeführt.")
+        return super().get_queryset(request).select_related("parent")
 
 
 class PersonAliasInline(admin.TabularInline):
@@ -298,28 +309,13 @@ class PersonAliasInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(NamedWithEntriesAdmin):
+    plural = "Personen"
     list_display = ("name", "role", "status", "entry_count")
     list_filter = ("status",)
     search_fields = ("name", "aliases__name", "role")
     inlines = (PersonAliasInline,)
-    actions = ("merge_people", "confirm", "reject")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(entry_total=Count("entries", distinct=True))
-
-    @admin.display(description="Einträge", ordering="entry_total")
-    def entry_count(self, person):
-        return person.entry_total
-
-    @admin.action(description="Ausgewählte Personen zusammenführen (in die mit den meisten Einträgen)", permissions=["change"])
-    def merge_people(self, request, queryset):
-        people = sorted(queryset, key=lambda p: (-p.entry_total, p.pk))
-        if len(people) < 2:
-            self.message_user(request, "Zum Zusammenführen mindestens zwei Personen wählen.", messages.WARNING)
-            return
-        people[0].merge(people[1:])
-        self.message_user(request, f"{len(people) - 1} Personen in »{people[0].name}« zusammengeführt.")
+    actions = ("merge_selected", "confirm", "reject")
 
     @admin.action(description="Vorschläge bestätigen", permissions=["change"])
     def confirm(self, request, queryset):

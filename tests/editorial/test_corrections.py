@@ -163,7 +163,7 @@ def test_place_merge_moves_links_aliases_and_redirects(editor_client, ingest_pag
     EntryPlace.objects.create(entry=market, place=duplicate)
     EntryPlace.objects.create(entry=market, place=survivor, removed=True, origin="editor")  # stays removed
     response = editor_client.post(reverse("admin:tickerarchive_place_changelist"), {
-        "action": "merge_places", "_selected_action": [survivor.pk, duplicate.pk],
+        "action": "merge_selected", "_selected_action": [survivor.pk, duplicate.pk],
     })
     assert response.status_code == 302
     assert not Place.objects.filter(pk=duplicate.pk).exists()
