@@ -8,7 +8,8 @@
 It uses the machine's PostgreSQL binaries when there are any (/usr/lib/postgresql/*/bin or
 PATH), run as the `postgres` system user when we are root (initdb refuses root), and
 otherwise the `pgserver` wheel (PostgreSQL 16 inside the virtualenv). DEVDB_ENGINE=pgserver
-forces the wheel; DEVDB_PORT sets the port for machine binaries (default 54329). Data
+forces the wheel; DEVDB_PORT sets the port for machine binaries (default 54329; if that is
+taken by another program, a free port is chosen and kept with the cluster). Data
 lives in .devdb/ in the repository. No Django import: this runs before settings exist.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("DEVDB_DIR", ROOT / ".devdb"))
-PORT = int(os.environ.get("DEVDB_PORT", "54329"))
+DEFAULT_PORT = 54329
 DATABASE = "tickerarchive"
 # A development database: durability is not worth the time here.
 FAST_SETTINGS = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
@@ -56,13 +57,32 @@ def machine_bin_dir() -> Path | None:
 
 
 class MachineCluster:
-    """A cluster from the machine's binaries, listening on 127.0.0.1:PORT."""
+    """A cluster from the machine's binaries, listening on 127.0.0.1 (port 54329 unless taken)."""
 
     def __init__(self, bin_dir: Path):
         self.bin_dir = bin_dir
         self.as_root = os.geteuid() == 0
         self.data = self._data_dir() / "pg"
         self.logfile = self.data.parent / "postgres.log"
+        self.port_file = self.data.parent / "port"
+        self.port = int(os.environ.get("DEVDB_PORT") or self._saved_port() or DEFAULT_PORT)
+
+    def _saved_port(self) -> str | None:
+        try:
+            return self.port_file.read_text().strip() or None
+        except OSError:
+            return None
+
+    def _choose_port(self) -> None:
+        """The port is taken by something else (another checkout's cluster, say): unless the
+        user asked for this one, take a free port and keep it with the cluster."""
+        if os.environ.get("DEVDB_PORT"):
+            raise DevDBError(f"port {self.port} is taken by another program: set DEVDB_PORT to a free port")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.port_file.write_text(str(self.port))
+        log(f"port {DEFAULT_PORT} is taken; using {self.port}")
 
     def _data_dir(self) -> Path:
         if not self.as_root or self._postgres_can_reach(DATA.parent):
@@ -84,7 +104,7 @@ class MachineCluster:
 
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{PORT}/{DATABASE}"
+        return f"postgres://postgres@127.0.0.1:{self.port}/{DATABASE}"
 
     def running(self) -> bool:
         return (self.data / "PG_VERSION").exists() and self._run("pg_ctl", "status", "-D", str(self.data), check=False, capture=True).returncode == 0
@@ -93,17 +113,17 @@ class MachineCluster:
         if not (self.data / "PG_VERSION").exists():
             self._init()
         if not self.running():
-            if port_in_use(PORT):
-                raise DevDBError(f"port {PORT} is taken by another program: set DEVDB_PORT to a free port")
-            options = f"-p {PORT} -k {self.data} -c listen_addresses=127.0.0.1 " + " ".join(f"-c {s}" for s in FAST_SETTINGS)
+            if port_in_use(self.port):
+                self._choose_port()
+            options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 " + " ".join(f"-c {s}" for s in FAST_SETTINGS)
             result = self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data), "-l", str(self.logfile), "-o", options, check=False, capture=True)
             if result.returncode != 0:
                 raise DevDBError(f"PostgreSQL did not start:\n{result.stdout}{result.stderr}\n{self._log_tail()}")
             log(f"PostgreSQL ({self.bin_dir.parent.name}) started, data in {self.data}")
-        exists = self._run("psql", "-h", "127.0.0.1", "-p", str(PORT), "-U", "postgres", "-tAc",
+        exists = self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tAc",
                            f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'", capture=True).stdout.strip()
         if exists != "1":
-            self._run("createdb", "-h", "127.0.0.1", "-p", str(PORT), "-U", "postgres", DATABASE)
+            self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", DATABASE)
         return self.url
 
     def _init(self) -> None:
