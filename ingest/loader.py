@@ -187,6 +187,7 @@ class DumpLoader:
         now = timezone.now()
         new_entries: list[tuple[Entry, ParsedEntry]] = []
         changed: list[Entry] = []
+        parsed_by_pk: dict[int, ParsedEntry] = {}
         for key, parsed_entry in unique.items():
             stored = existing.get(key)
             if key in tombstones and stored is None:
@@ -202,6 +203,7 @@ class DumpLoader:
             elif self._update(stored, parsed_entry, dump, now):
                 result.updated += 1
                 changed.append(stored)
+                parsed_by_pk[stored.pk] = parsed_entry
             else:
                 result.unchanged += 1
         Entry.objects.bulk_create([entry for entry, _ in new_entries], batch_size=INSERT_BATCH)
@@ -210,8 +212,8 @@ class DumpLoader:
         ], batch_size=INSERT_BATCH)
         result.created = len(new_entries)
         if self.link:
-            to_link = [entry for entry, _ in new_entries] + changed
-            self.linker.link(list(Entry.objects.filter(pk__in=[e.pk for e in to_link]).prefetch_related("pictures")))
+            self.linker.link({entry.pk: _linked_text(parsed) for entry, parsed in new_entries}, new=True)
+            self.linker.link({entry.pk: _linked_text(parsed_by_pk[entry.pk]) for entry in changed})
 
     @staticmethod
     def _pictures(entry: Entry, parsed_entry: ParsedEntry) -> list[Picture]:
@@ -250,6 +252,11 @@ class DumpLoader:
                 stored.pictures.all().delete()
                 Picture.objects.bulk_create(self._pictures(stored, parsed_entry))
         return True
+
+
+def _linked_text(entry: ParsedEntry) -> str:
+    """What linking reads: headline, body and picture captions (as Linker.text_of does for stored entries)."""
+    return "\n".join([entry.headline, entry.body, *(p.caption for p in entry.pictures)])
 
 
 def _describe(pictures) -> str:

@@ -14,6 +14,6 @@ class Command(BaseCommand):
         ids = list(Entry.objects.order_by("pk").values_list("pk", flat=True))
         written = 0
         for start in range(0, len(ids), BATCH):
-            batch = list(Entry.objects.filter(pk__in=ids[start:start + BATCH]).prefetch_related("pictures"))
-            written += linker.link(batch)
+            batch = Entry.objects.filter(pk__in=ids[start:start + BATCH]).prefetch_related("pictures")
+            written += linker.link({entry.pk: linker.text_of(entry) for entry in batch})
         self.stdout.write(f"{len(ids)} entries linked again, {written} links created or changed")
