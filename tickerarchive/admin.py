@@ -71,7 +71,9 @@ class EntryAdmin(SimpleHistoryAdmin):
     list_display = ("published_at", "ticker", "headline", "place_names", "person_names", "is_edited")
     list_filter = ("ticker", ("published_at", admin.DateFieldListFilter), EditedFilter, "places", "people")
     list_select_related = ("ticker",)
-    date_hierarchy = "published_at"
+    # Millions of entries: no full COUNT(*) of the table on every list page, and no date
+    # hierarchy (it reads the distinct dates of every row); the date filter covers dates.
+    show_full_result_count = False
     search_fields = ("headline",)  # replaced by full-text search in get_search_results
     search_help_text = "Volltextsuche in Überschrift und Text (z. B. »Noworossijsk -Trump«)"
     fields = ("ticker", "published_at", "headline", "body", "edited_summary", "provenance")
