@@ -6,7 +6,7 @@ from django.utils.http import urlencode
 from tickerarchive import browse
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry
-from tickerarchive.search import run_search
+from tickerarchive.search import attach_links, link_prefetches, run_search
 from tickerarchive.views import page_number
 
 
@@ -55,9 +55,9 @@ def entries(request):
 
 
 def entry(request, pk: int):
-    item = get_object_or_404(
-        Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures", "places", "people"), pk=pk
-    )
+    item = attach_links(get_object_or_404(
+        Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures", *link_prefetches()), pk=pk
+    ))
     older, newer = browse.neighbour_entries(item)
     return JsonResponse({
         "id": item.pk,
@@ -68,8 +68,8 @@ def entry(request, pk: int):
         "headline": item.headline,
         "body": item.body,
         "pictures": [{"slug": p.slug, "caption": p.caption, "credit": p.credit} for p in item.pictures.all()],
-        "places": _links(item.places.all()),
-        "people": _links(item.people.all()),
+        "places": _links(item.linked_places),
+        "people": _links(item.linked_people),
         "previous_id": older.pk if older else None,
         "next_id": newer.pk if newer else None,
         "provenance": {

@@ -19,25 +19,35 @@ class SearchForm(forms.Form):
         return cleaned
 
 
+class SearchInput(forms.TextInput):
+    input_type = "search"
+
+
 class EntryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Suche", method="no_op",
+        label="Suche", method="no_op", widget=SearchInput,
         help_text='Wörter finden auch ihre Formen; "Wortgruppe" in Anführungszeichen, -Wort schließt aus, OR für Alternativen.',
     )
     date_from = django_filters.DateFilter(label="Von", method="no_op", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = django_filters.DateFilter(label="Bis", method="no_op", widget=forms.DateInput(attrs={"type": "date"}))
     ticker = django_filters.ModelChoiceFilter(
         label="Ticker", queryset=Ticker.objects.all(), to_field_name="slug", method="no_op", empty_label="alle Ticker",
+        error_messages={"invalid_choice": "Einen Ticker „%(value)s“ gibt es im Archiv nicht."},
     )
     region = django_filters.ModelChoiceFilter(
         label="Region oder Ort", queryset=Place.objects.all(), to_field_name="slug", method="no_op",
         widget=forms.TextInput(attrs={"placeholder": "z. B. region-odessa"}),
+        error_messages={"invalid_choice": "Einen Ort mit der Kennung „%(value)s“ gibt es nicht."},
     )
     person = django_filters.ModelChoiceFilter(
         label="Person", queryset=Person.objects.all(), to_field_name="slug", method="no_op",
         widget=forms.TextInput(attrs={"placeholder": "z. B. wolodymyr-selenskyj"}),
+        error_messages={"invalid_choice": "Eine Person mit der Kennung „%(value)s“ gibt es nicht."},
     )
-    order = django_filters.ChoiceFilter(label="Reihenfolge", choices=ORDER_CHOICES, method="no_op", empty_label=None)
+    order = django_filters.ChoiceFilter(
+        label="Reihenfolge", choices=ORDER_CHOICES, method="no_op", empty_label=None,
+        error_messages={"invalid_choice": "„%(value)s“ geht nicht: neueste zuerst (newest) oder nach Relevanz (relevance)."},
+    )
 
     class Meta:
         model = Entry

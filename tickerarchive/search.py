@@ -8,18 +8,20 @@ from __future__ import annotations
 import base64
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Case, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, TextField, Value, When,
+)
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ingest.parser import BERLIN
-from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias
+from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias, Ticker
 
 CONFIG = "german"
 COUNT_CAP = 10_000
@@ -34,8 +36,10 @@ class HtmlEscaped(Func):
     """The text HTML-escaped in SQL. ts_headline drops anything that looks like a tag
     (`<b>` in a dump would vanish) but keeps entities, so we escape before highlighting."""
 
+    # chr(2) and chr(3) are our highlight sentinels: text from a dump loses them first.
     template = (
-        "replace(replace(replace(replace(replace(%(expressions)s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
+        "replace(replace(replace(replace(replace(translate(%(expressions)s, chr(2) || chr(3), ''), "
+        "'&', '&amp;'), '<', '&lt;'), '>', '&gt;'), "
         "'\"', '&quot;'), '''', '&#x27;')"
     )
     output_field = TextField()
@@ -99,10 +103,15 @@ class NamedIn:
     def __bool__(self) -> bool:
         return bool(self.places or self.people)
 
+    def titles(self) -> str:
+        return ", ".join(p.name for p in self.places + self.people)
+
     def spellings(self, most: int = 8) -> list[str]:
-        """The names first, then the shortest aliases (GeoNames lists dozens for big cities)."""
+        """The names first, then the shortest aliases (GeoNames lists dozens for big cities),
+        codes such as IEV last."""
         names = [p.name for p in self.places + self.people]
-        aliases = sorted({a.name for p in self.places + self.people for a in p.aliases.all()} - set(names), key=len)
+        aliases = {a.name for p in self.places + self.people for a in p.aliases.all()} - set(names)
+        aliases = sorted(aliases, key=lambda a: (a.isupper() or len(a) < 4, len(a), a))
         return names + aliases[: max(0, most - len(names))]
 
 
@@ -135,7 +144,7 @@ def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> Quer
         entries = entries.filter(matches)
     if criteria.date_from:
         entries = entries.filter(published_at__gte=berlin_midnight(criteria.date_from))
-    if criteria.date_to:  # inclusive: up to the Berlin midnight that ends the day
+    if criteria.date_to and criteria.date_to < date.max:  # inclusive: up to the Berlin midnight that ends the day
         entries = entries.filter(published_at__lt=berlin_midnight(criteria.date_to + timedelta(days=1)))
     if criteria.ticker:
         entries = entries.filter(ticker=criteria.ticker)
@@ -166,9 +175,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, pk = raw.split("|")
-        return datetime.fromisoformat(moment), int(pk)
+        moment, pk = datetime.fromisoformat(moment), int(pk)
     except (ValueError, UnicodeDecodeError):
         return None
+    # Only what encode_cursor could have written: an aware time and an id PostgreSQL can compare.
+    return (moment, pk) if moment.tzinfo is not None and 0 < pk < 2**63 else None
 
 
 @dataclass
@@ -219,7 +230,7 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
     if not entries:
         return []
     ids = [e.pk for e in entries]
-    query = Entry.objects.filter(pk__in=ids).select_related("ticker").prefetch_related("places", "people")
+    query = Entry.objects.filter(pk__in=ids).select_related("ticker").prefetch_related(*link_prefetches())
     if q:
         options = dict(config=CONFIG, start_sel=START, stop_sel=STOP)
         query = query.annotate(
@@ -232,10 +243,28 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
     for entry in detailed:
         headline, snippet = getattr(entry, "headline_marked", None), getattr(entry, "snippet_marked", None)
         entry.headline_html = marked(headline) if headline else escape(entry.headline)
-        entry.snippet_html = marked(snippet) if snippet and START in snippet else escape(shorten(entry.body))
-        entry.linked_places = [p for p in entry.places.all()]
-        entry.linked_people = [p for p in entry.people.all()]
+        entry.snippet_html = marked(cut_marks(snippet, entry.body)) if snippet and START in snippet else escape(shorten(entry.body))
+        attach_links(entry)
     return detailed
+
+
+def link_prefetches() -> tuple[Prefetch, Prefetch]:
+    """An entry's places and people as readers see them: no link an editor removed, no rejected person.
+    (entry.places.all() would include removed links: the through rows carry the flag.)"""
+    return (
+        Prefetch("entryplace_set", to_attr="place_links",
+                 queryset=EntryPlace.objects.filter(removed=False).select_related("place").order_by("place__name")),
+        Prefetch("entryperson_set", to_attr="person_links",
+                 queryset=EntryPerson.objects.filter(removed=False).exclude(person__status=Person.Status.REJECTED)
+                 .select_related("person").order_by("person__name")),
+    )
+
+
+def attach_links(entry: Entry) -> Entry:
+    """Sets entry.linked_places and entry.linked_people from link_prefetches()."""
+    entry.linked_places = [link.place for link in entry.place_links]
+    entry.linked_people = [link.person for link in entry.person_links]
+    return entry
 
 
 def marked(escaped: str) -> SafeString:
@@ -243,6 +272,20 @@ def marked(escaped: str) -> SafeString:
     < and > again is a second line of defence; escaped text has none left."""
     safe = escaped.replace("<", "&lt;").replace(">", "&gt;")
     return mark_safe(safe.replace(START, "<mark>").replace(STOP, "</mark>"))
+
+
+def cut_marks(snippet: str, body: str) -> str:
+    """An ellipsis where the highlighted fragments start after the body's start or end before its end
+    (compared on letters and digits only: ts_headline drops punctuation at a fragment's edges)."""
+    def letters(text: str) -> str:
+        return re.sub(r"\W+", "", text.replace(START, "").replace(STOP, ""))
+
+    fragment, whole = letters(snippet), letters(escape(body))
+    if fragment and not whole.startswith(fragment[:20]):
+        snippet = "… " + snippet
+    if fragment and not whole.endswith(fragment[-20:]):
+        snippet = snippet + " …"
+    return snippet
 
 
 def shorten(text: str, words: int = 40) -> str:
@@ -254,39 +297,65 @@ def shorten(text: str, words: int = 40) -> str:
 @dataclass
 class Facets:
     tickers: list[dict] = field(default_factory=list)
+    countries: list[dict] = field(default_factory=list)
     regions: list[dict] = field(default_factory=list)
     people: list[dict] = field(default_factory=list)
     days: list[dict] = field(default_factory=list)
+    sample: int | None = None  # counted over only the newest `sample` hits (a huge result set)
 
 
-def facets(entries: QuerySet, limit: int = 10) -> Facets:
-    """Counts per ticker, region, person and day within the current result set."""
-    matching = entries.order_by().values("pk")
-    tickers = list(entries.order_by().values("ticker__slug", "ticker__title").annotate(count=Count("pk")).order_by("-count")[:limit])
-    region_of = Case(
-        When(place__kind=Place.Kind.REGION, then=F("place_id")),
-        When(place__parent__kind=Place.Kind.REGION, then=F("place__parent_id")),
-        default=Value(None), output_field=IntegerField(),
+# The unit a linked place counts for (gazetteer levels: country > region > city).
+# Regions: a region with its towns, or a town that lies directly in a country (Kiew).
+COUNTRY, REGION = Place.Kind.COUNTRY, Place.Kind.REGION
+REGION_OF = Case(
+    When(place__kind=REGION, then=F("place_id")),
+    When(place__parent__kind=REGION, then=F("place__parent_id")),
+    When(Q(place__parent__kind=COUNTRY) & ~Q(place__kind=COUNTRY), then=F("place_id")),
+    default=Value(None), output_field=IntegerField(),
+)
+COUNTRY_OF = Case(
+    When(place__kind=COUNTRY, then=F("place_id")),
+    When(place__parent__kind=COUNTRY, then=F("place__parent_id")),
+    When(place__parent__parent__kind=COUNTRY, then=F("place__parent__parent_id")),
+    default=Value(None), output_field=IntegerField(),
+)
+
+
+def _place_counts(ids: list[int], unit: Case, limit: int) -> list[dict]:
+    """Matching entries per unit: an entry linked to a region and one of its towns counts once,
+    like the region filter, which includes the towns."""
+    counts = list(
+        EntryPlace.objects.filter(entry_id__in=ids, removed=False).annotate(unit=unit).exclude(unit=None)
+        .values("unit").annotate(count=Count("entry", distinct=True)).order_by("-count", "unit")[:limit]
     )
-    region_counts = list(
-        EntryPlace.objects.filter(entry__in=matching, removed=False).annotate(region=region_of)
-        .exclude(region=None).values("region").annotate(count=Count("entry", distinct=True)).order_by("-count")[:limit]
-    )
-    names = {p.pk: p for p in Place.objects.filter(pk__in=[r["region"] for r in region_counts])}
-    regions = [{"slug": names[r["region"]].slug, "name": names[r["region"]].name, "count": r["count"]} for r in region_counts]
+    names = {p.pk: p for p in Place.objects.filter(pk__in=[c["unit"] for c in counts])}
+    return [{"slug": names[c["unit"]].slug, "name": names[c["unit"]].name, "count": c["count"]} for c in counts]
+
+
+def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: int = COUNT_CAP) -> Facets:
+    """Counts per ticker, country, region, person and day within the current result set.
+
+    At most `sample` hits are counted, the newest: all of them when the count is exact (it is at
+    most the cap), otherwise the note says so. Their ids are read once (an index walk for
+    the newest entries), so no facet ever aggregates or joins the whole table."""
+    rows = list(entries.order_by("-published_at", "-pk").values_list("pk", "ticker_id", "published_at")[:sample])
+    ids = [pk for pk, _, _ in rows]
+    per_ticker = Counter(ticker_id for _, ticker_id, _ in rows)
+    per_day = Counter(moment.astimezone(BERLIN).date() for _, _, moment in rows)
+    tickers = {t.pk: t for t in Ticker.objects.filter(pk__in=per_ticker)}
     people = list(
-        EntryPerson.objects.filter(entry__in=matching, removed=False).exclude(person__status=Person.Status.REJECTED)
-        .values("person__slug", "person__name").annotate(count=Count("entry", distinct=True)).order_by("-count")[:limit]
-    )
-    days = list(
-        entries.order_by().annotate(day=TruncDate("published_at", tzinfo=BERLIN)).values("day")
-        .annotate(count=Count("pk")).order_by("-day")[:31]
-    )
+        EntryPerson.objects.filter(entry_id__in=ids, removed=False).exclude(person__status=Person.Status.REJECTED)
+        .values("person__slug", "person__name").annotate(count=Count("entry", distinct=True))
+        .order_by("-count", "person__name")[:limit]
+    ) if ids else []
     return Facets(
-        tickers=[{"slug": t["ticker__slug"], "name": t["ticker__title"], "count": t["count"]} for t in tickers],
-        regions=regions,
+        tickers=[{"slug": tickers[pk].slug, "name": tickers[pk].title, "count": n}
+                 for pk, n in sorted(per_ticker.items(), key=lambda item: (-item[1], tickers[item[0]].title))[:limit]],
+        countries=_place_counts(ids, COUNTRY_OF, limit) if ids else [],
+        regions=_place_counts(ids, REGION_OF, limit) if ids else [],
         people=[{"slug": p["person__slug"], "name": p["person__name"], "count": p["count"]} for p in people],
-        days=[{"date": d["day"], "count": d["count"]} for d in days],
+        days=[{"date": day, "count": per_day[day]} for day in sorted(per_day, reverse=True)[:31]],
+        sample=None if exact else sample,
     )
 
 
@@ -365,6 +434,6 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
     page.entries = with_details(page.entries, criteria.q)
     return SearchResult(
         criteria=criteria, page=page, count=count, count_is_exact=exact,
-        facets=facets(entries) if with_facets and count else None,
+        facets=facets(entries, exact=exact) if with_facets and count else None,
         suggestion=suggestion, prefix_fallback=prefix_fallback,
     )

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from tickerarchive import browse
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry, Person, PersonRedirect, Place, PlaceRedirect, Ticker
-from tickerarchive.search import Criteria, filter_entries, run_search
+from tickerarchive.search import Criteria, attach_links, filter_entries, link_prefetches, run_search
 
 
 def page_number(request) -> int:
@@ -30,9 +30,9 @@ def search(request):
 
 
 def entry_detail(request, pk: int):
-    entry = get_object_or_404(
-        Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures", "places", "people"), pk=pk
-    )
+    entry = attach_links(get_object_or_404(
+        Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures", *link_prefetches()), pk=pk
+    ))
     older, newer = browse.neighbour_entries(entry)
     return render(request, "archive/entry.html", {
         "entry": entry, "older": older, "newer": newer, "raw_lines": browse.raw_excerpt(entry),
@@ -57,6 +57,8 @@ def day_page(request, ticker: str, year: int, month: int, day: int):
         the_day = date(year, month, day)
     except ValueError:
         raise Http404("Kein gültiges Datum") from None
+    if the_day.year >= date.max.year:  # the calendar and the next day would leave the date range
+        raise Http404("Kein gültiges Datum")
     entries = list(browse.entries_of_day(ticker, the_day))
     earlier, later = browse.neighbour_days(ticker, the_day)
     return render(request, "archive/day.html", {

@@ -72,3 +72,16 @@ def test_pages_work_without_javascript_and_have_landmarks_and_labels(client, arc
     assert "<script" not in html.replace("&lt;script", "")
     assert 'role="search"' in html and "<main" in html and 'lang="de"' in html
     assert '<label for="id_q">' in html and '<label for="id_date_from">' in html
+
+
+def test_links_an_editor_removed_are_not_shown(client, archive):
+    from tickerarchive.models import EntryPlace
+
+    entry = Entry.objects.get(headline="Tote nach Angriffen auf Markt")
+    assert "/ort/tschornomorsk/" in client.get(f"/eintrag/{entry.pk}/").content.decode()
+    EntryPlace.objects.filter(entry=entry).update(removed=True)
+    assert "/ort/tschornomorsk/" not in client.get(f"/eintrag/{entry.pk}/").content.decode()
+    assert client.get(f"/api/entries/{entry.pk}/").json()["places"] == []
+    [item] = client.get("/api/entries/", {"q": "Markt"}).json()["results"]
+    assert item["places"] == []
+    assert client.get("/api/entries/", {"region": "region-odessa"}).json()["count"] == 0

@@ -14,7 +14,10 @@ def test_facets_count_the_current_result_and_link_to_narrower_searches(client, a
     page = client.get("/", {"q": "Kiew OR Angriff OR Tschornomorsk"})
     facets = page.context["result"].facets
     assert {t["slug"]: t["count"] for t in facets.tickers} == {"ukraine-krieg-im-liveticker": 5, "nahost-krieg-im-liveticker": 1}
-    assert facets.regions == [{"slug": "region-odessa", "name": "Region Odessa", "count": 1}]
+    # A region counts its towns; a town directly in a country counts for itself; countries count everything in them.
+    assert facets.regions == [{"slug": "kiew", "name": "Kiew", "count": 2},
+                              {"slug": "region-odessa", "name": "Region Odessa", "count": 1}]
+    assert facets.countries == [{"slug": "ukraine", "name": "Ukraine", "count": 3}]
     assert {d["date"].isoformat(): d["count"] for d in facets.days} == {"2025-11-14": 5, "2025-11-13": 1}
     html = page.content.decode()
     assert "?q=Kiew+OR+Angriff+OR+Tschornomorsk&amp;ticker=nahost-krieg-im-liveticker" in html
@@ -69,3 +72,32 @@ def test_relevance_pages_are_numbered(client, long_ticker):
     assert first["next"].endswith("seite=2") and first["previous"] is None
     second = client.get(first["next"]).json()
     assert len(second["results"]) == 20 and second["previous"].endswith("seite=1")
+
+
+def test_facets_of_a_huge_result_count_only_its_newest_hits(client, long_ticker, monkeypatch):
+    from tickerarchive.models import Entry
+
+    capped = search.facets(Entry.objects.all(), exact=False, sample=10)
+    assert capped.sample == 10 and capped.tickers == [{"slug": "langer-ticker", "name": "Langer Ticker", "count": 10}]
+    assert search.facets(Entry.objects.all()).tickers[0]["count"] == 45
+    monkeypatch.setattr(search, "COUNT_CAP", 30)
+    monkeypatch.setattr(search.capped_count, "__defaults__", (30,))
+    monkeypatch.setattr(search.facets, "__kwdefaults__", {"exact": True, "sample": 30})
+    page = client.get("/", {"ticker": "langer-ticker"})
+    assert page.context["result"].facets.tickers[0]["count"] == 30
+    assert "Gezählt in den neuesten 30 Treffern" in page.content.decode()
+
+
+def test_large_counts_are_grouped_in_threes():
+    from tickerarchive.templatetags.archive import zahl
+
+    assert zahl(10_000) == "10\u202f000" and zahl(999) == "999" and zahl("x") == "x"
+
+
+def test_active_filters_are_named_and_can_be_lifted(client, archive):
+    html = client.get("/", {"q": "Angriff", "region": "region-odessa", "person": "wladimir-putin",
+                            "date_from": "2025-11-14", "date_to": "2025-11-14"}).content.decode()
+    assert "Eingegrenzt auf:" in html
+    assert 'href="?q=Angriff&amp;person=wladimir-putin&amp;date_from=2025-11-14&amp;date_to=2025-11-14"' in html
+    assert ">Region Odessa <" in html and ">Wladimir Putin <" in html and "14.11.2025" in html
+    assert 'href="?q=Angriff&amp;region=region-odessa&amp;person=wladimir-putin"' in html  # dates lifted

@@ -59,4 +59,12 @@ def test_invalid_values_give_a_clear_message(client, archive, params, field):
     page = client.get("/", params)
     assert page.status_code == 400
     html = page.content.decode()
-    assert f'id="id_{field}-fehler"' in html and errors[field][0].replace('"', "&quot;")[:20] in html
+    assert f'aria-describedby="id_{field}_error"' in html  # the field points screen readers at its message
+    assert f'id="id_{field}_error"' in html and errors[field][0].replace('"', "&quot;")[:20] in html
+
+
+def test_error_messages_name_the_value(client, archive):
+    errors = client.get("/api/entries/", {"region": "atlantis", "person": "niemand", "ticker": "x"}).json()["errors"]
+    assert errors["region"] == ["Einen Ort mit der Kennung „atlantis“ gibt es nicht."]
+    assert errors["person"] == ["Eine Person mit der Kennung „niemand“ gibt es nicht."]
+    assert errors["ticker"] == ["Einen Ticker „x“ gibt es im Archiv nicht."]

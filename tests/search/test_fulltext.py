@@ -70,3 +70,13 @@ def test_keyword_search_uses_the_gin_index(archive):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "entry_search" in plan, plan
+
+
+def test_snippets_mark_left_out_text_with_an_ellipsis(client, archive):
+    from tickerarchive.search import cut_marks
+
+    body = " ".join(f"Wort{n}" for n in range(100))
+    assert cut_marks("Wort40 \x02Wort41\x03 Wort42", body) == "… Wort40 \x02Wort41\x03 Wort42 …"
+    assert cut_marks("\x02Wort0\x03 Wort1 Wort2", body) == "\x02Wort0\x03 Wort1 Wort2 …"
+    [item] = client.get("/api/entries/", {"q": "Sirenen"}).json()["results"]
+    assert item["snippet"] == "Kurz nach Mitternacht heulen in Kiew die <mark>Sirenen</mark>"  # whole body: no ellipsis

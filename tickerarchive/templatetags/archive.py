@@ -29,3 +29,12 @@ def paged(context, **cursor) -> str:
 @register.simple_tag
 def day_url(ticker_slug: str, day) -> str:
     return reverse("day", args=[ticker_slug, day.year, day.month, day.day])
+
+
+@register.filter
+def zahl(value) -> str:
+    """10000 → "10 000" (narrow no-break space between groups of three)."""
+    try:
+        return f"{int(value):,}".replace(",", "\u202f")
+    except (TypeError, ValueError):
+        return value
