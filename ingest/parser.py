@@ -140,8 +140,9 @@ CREDIT_RE = re.compile(
     rf"\((?:Fotos?|Bild(?:er)?|Quelle|Photo){_W}*:{_W}*(?P<credit>[^()]*(?:\([^()]*\)[^()]*)*?){_W}*\){_W}*$"
 )
 AGENCY_TAG_RE = re.compile(rf"{_W}*\+\+\+{_W}*[\w-]*Bildfunk{_W}*\+\+\+{_W}*")
-# An image file slug: words joined by hyphens, no spaces (`US-Aussenminister-Marco-Rubio-...`).
-SLUG_RE = re.compile(r"^[0-9A-Za-zÄÖÜäöüß][0-9A-Za-zÄÖÜäöüß_.]*(?:-[0-9A-Za-zÄÖÜäöüß_.]+){2,}$")
+# An image file slug: two or more words joined by hyphens, no spaces (`US-Aussenminister-Marco-Rubio-...`,
+# `Kaja-Kallas`). It only counts when a caption line follows, so a hyphenated word in a body is safe.
+SLUG_RE = re.compile(r"^[0-9A-Za-zÄÖÜäöüß][0-9A-Za-zÄÖÜäöüß_.]*(?:-[0-9A-Za-zÄÖÜäöüß_.]+)+$")
 DATE_IN_NAME_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 SENTENCE_END = tuple('.!?:;,"“”»«)')
@@ -276,18 +277,19 @@ class _PageReader:
         match = MARKER_RE.match(self.lines[first_marker - 1])
         glued_title = clean(match.group("before"))
         before = [n for n in range(1, first_marker) if self.lines[n - 1]]
+        # A page that starts mid-entry has no header: a short line in it (`Weitere Informationen
+        # in Kürze`) is the end of a body, not a title.
+        mid_entry = any(
+            not _is_short_label(self.lines[n - 1]) and not PAGE_DATE_RE.match(self.lines[n - 1]) for n in before
+        )
         labels: list[int] = []
         for number in before:
-            text = self.lines[number - 1]
-            if PAGE_DATE_RE.match(text):
+            if PAGE_DATE_RE.match(self.lines[number - 1]):
                 self._page_date(number)
-            elif _is_short_label(text) and not any(
-                n > number and not _is_short_label(self.lines[n - 1]) and not PAGE_DATE_RE.match(self.lines[n - 1])
-                for n in before
-            ):
-                labels.append(number)  # only labels directly above the marker count as header
-            else:
+            elif mid_entry:
                 self.unparsed(number, "text before the first entry marker (the page starts mid-entry)")
+            else:
+                labels.append(number)
         if self.dump.unparsed_lines:
             self.warn(self.dump.unparsed_lines[0].line, "the page starts mid-entry: text before the first entry marker is not stored")
         if glued_title:

@@ -25,7 +25,7 @@ headline_text = st.lists(
 ).map(" ".join)
 picture = st.builds(
     DraftPicture,
-    slug=st.one_of(st.none(), st.lists(word, min_size=3, max_size=8).map("-".join)),
+    slug=st.one_of(st.none(), st.lists(word, min_size=2, max_size=8).map("-".join)),
     caption=sentence,
     credit=st.one_of(st.none(), st.sampled_from(["picture alliance/dpa", "IMAGO/ITAR-TASS", "REUTERS"])),
 )
