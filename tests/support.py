@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 TESTS = Path(__file__).resolve().parent
 SHARED = TESTS.parent.parent / "shared"
+FIXTURE_DUMPS = TESTS / "fixtures" / "dumps"  # invented dumps, one per quirk of the format
 
 
 class CommandRun:

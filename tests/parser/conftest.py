@@ -4,19 +4,17 @@
 command would (its path goes along, for messages and the date in the file name).
 """
 from datetime import timezone
-from pathlib import Path
 
 import pytest
 
 from ingest.parser import ParsedDump, parse_dump
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dumps"
+from support import FIXTURE_DUMPS
 
 
 @pytest.fixture
 def parse_fixture():
     def parse(name: str, **options) -> ParsedDump:
-        path = FIXTURES / name
+        path = FIXTURE_DUMPS / name
         return parse_dump(path.read_bytes(), path=str(path), **options)
     return parse
 

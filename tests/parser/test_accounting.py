@@ -5,17 +5,16 @@ entry by entry; no marker, picture, furniture or footer text leaks into a body; 
 """
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from ingest.parser import LineRole, parse_dump
+from support import FIXTURE_DUMPS, TESTS
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "dumps"
+ROOT = TESTS.parent
 SAMPLES = ROOT / "samples" / "dumps"
 DUMPS = sorted(
-    [p for p in FIXTURES.iterdir() if p.is_file() and not p.name.startswith("junk-")]
+    [p for p in FIXTURE_DUMPS.iterdir() if p.is_file() and not p.name.startswith("junk-")]
     + list(SAMPLES.glob("*.txt"))
 )
 MARKER_TEXT = re.compile(r"\+\+\+\s*\d{1,2}:\d{2}")
@@ -33,7 +32,7 @@ def parsed(request):
 
 
 def test_the_fixture_list_is_complete():
-    assert len([p for p in DUMPS if p.parent == FIXTURES]) >= 25
+    assert len([p for p in DUMPS if p.parent == FIXTURE_DUMPS]) >= 25
     assert len([p for p in DUMPS if p.parent == SAMPLES]) >= 4
 
 

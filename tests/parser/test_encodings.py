@@ -46,7 +46,8 @@ def test_same_page_in_other_bytes_reads_the_same(parse_fixture, times, name):
 def test_cp1252_is_decoded_with_a_warning(parse_fixture):
     dump = parse_fixture("cp1252.txt")
     assert dump.entries[0].body == FIRST_BODY  # „ “ and – are CP1252 bytes 0x84, 0x93, 0x96
-    assert len(encoding_warnings(dump)) == 1
+    [warning] = encoding_warnings(dump)
+    assert warning.line == 3 and "CP1252" in warning.message  # the marker line holds the first ä
 
 
 def test_latin1_is_decoded_with_a_warning(parse_fixture, times):

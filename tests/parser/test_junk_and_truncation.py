@@ -1,12 +1,10 @@
 """Files that are not ticker pages are refused; pages saved part-way keep what they have."""
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from ingest.parser import DumpError, LineRole
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dumps"
+from support import FIXTURE_DUMPS
 
 
 @pytest.mark.parametrize("name, reason", [
@@ -20,7 +18,7 @@ def test_junk_raises_a_clear_error_naming_the_file(parse_fixture, name, reason):
     with pytest.raises(DumpError) as error:
         parse_fixture(name)
     message = str(error.value)
-    assert str(FIXTURES / name) in message
+    assert str(FIXTURE_DUMPS / name) in message
     assert reason in message
 
 
@@ -37,6 +35,7 @@ def test_file_ending_inside_a_marker(parse_fixture, times):
     assert dump.footer is None
     # One warning on the broken marker's line, one for the missing footer (no line).
     assert {w.line for w in dump.warnings} == {13, None}
+    assert "saved part-way" in dump.warnings[0].message
 
 
 def test_file_ending_mid_sentence_keeps_the_text_and_warns(parse_fixture, times):

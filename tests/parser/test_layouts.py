@@ -77,7 +77,7 @@ def test_no_break_space_and_other_odd_spaces_in_markers(parse_fixture, times):
     assert dump.warnings == [] and dump.unparsed_lines == []
 
 
-def test_no_blank_lines_at_all_each_line_is_a_paragraph(parse_fixture, times):
+def test_no_blank_lines_at_all_each_line_is_a_paragraph_and_the_player_is_still_furniture(parse_fixture, times):
     dump = parse_fixture("no-blank-lines.txt")
     assert (dump.section, dump.title) == ("Politik", "Ukraine-Krieg im Liveticker")
     assert dump.page_datetime.isoformat() == "2025-09-10T00:10:00+02:00"
@@ -94,6 +94,7 @@ def test_no_blank_lines_at_all_each_line_is_a_paragraph(parse_fixture, times):
         ["Polnische und niederländische Kampfjets haben in der Nacht mehrere Drohnen über Polen abgeschossen."],
     ]
     assert times(dump) == ["2025-09-10T10:40:00+02:00", "2025-09-10T09:15:00+02:00", "2025-09-10T08:02:00+02:00"]
+    assert {n: dump.line_roles[n] for n in (9, 10)} == dict.fromkeys((9, 10), LineRole.FURNITURE)
     assert dump.footer and dump.warnings == [] and dump.unparsed_lines == []
 
 

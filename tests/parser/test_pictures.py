@@ -95,13 +95,19 @@ def test_caption_with_agency_tag_and_a_separate_credit_line(parse_fixture):
     assert kallas.paragraphs == ["Die EU-Außenbeauftragte Kaja Kallas fordert mehr Luftabwehr für die Ukraine."]
 
 
+def test_credit_holding_parentheses_of_its_own(parse_fixture):
+    wadephul = parse_fixture("picture-credit-line.txt").entries[4]
+    assert pictures(wadephul) == [(None, "Johann Wadephul am Flughafen Köln/Bonn.", "IMAGO/photothek (Thomas Imo)")]
+    assert wadephul.paragraphs == ["Außenminister Johann Wadephul trifft in Brüssel seine Amtskollegen aus den EU-Staaten."]
+
+
 def test_credit_lines_account_for_every_picture_line(parse_fixture):
     dump = parse_fixture("picture-credit-line.txt")
     assert [e.headline for e in dump.entries] == [
         "Putin empfängt Witkoff im Kreml", "Zerstörtes Wohnhaus in Charkiw",
-        "Sacharowa kritisiert Brüssel", "Kallas sieht Europa in der Pflicht",
+        "Sacharowa kritisiert Brüssel", "Kallas sieht Europa in der Pflicht", "Wadephul reist nach Brüssel",
     ]
-    assert picture_lines(dump) == [9, 10, 16, 17, 18, 24, 25, 33, 34]
+    assert picture_lines(dump) == [9, 10, 16, 17, 18, 24, 25, 33, 34, 40]
     assert dump.warnings == [] and dump.unparsed_lines == []
 
 

@@ -1,18 +1,20 @@
 """The two real dumps (../shared/dumps/ntv) against their expected parses (../shared/expected).
 
 Skipped where ../shared is not beside the repository. Compared as a reader sees them: times
-with their UTC offset, headlines and bodies with whitespace normalised, pictures.
+with their UTC offset, headlines and bodies with whitespace normalised, pictures; and once
+through the command's contract, `ingest --dry-run --json` checked by the shared check_parse.py.
 """
 import json
 import re
+import subprocess
+import sys
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from ingest.parser import parse_dump
+from support import SHARED, run_command
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
 NAMES = ["ukraine-liveticker_2025-11-14", "ukraine-liveticker_2025-12-01"]
 
 pytestmark = pytest.mark.skipif(
@@ -89,3 +91,16 @@ def test_the_evening_before_ends_each_page(real):
     previous_evening = [e for e in dump.entries if e.published_at.date() < newest_day]
     assert len(previous_evening) in (3, 4)
     assert previous_evening == dump.entries[-len(previous_evening):]
+
+
+def test_ingest_dry_run_json_passes_the_shared_check(tmp_path):
+    run = run_command("ingest", "--dry-run", "--json", SHARED / "dumps" / "ntv")
+    assert run.exit_code == 0, run.stderr
+    out = tmp_path / "out.json"
+    out.write_text(run.stdout, encoding="utf-8")
+    check = subprocess.run(
+        [sys.executable, str(SHARED / "tools" / "check_parse.py"), str(SHARED / "expected"), str(out)],
+        capture_output=True, text=True,
+    )
+    assert check.returncode == 0, check.stdout
+    assert check.stdout.strip().endswith("entries exact: 61/61")

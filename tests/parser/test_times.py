@@ -1,16 +1,19 @@
 """Entry times: the date of the newest entry, day changes, late insertions, clock changes."""
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from ingest.parser import parse_dump
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dumps"
+from support import FIXTURE_DUMPS
 
 
 def warning_lines(dump):
     return [w.line for w in dump.warnings]
+
+
+def undated_page_saved_as(path, **options):
+    """no-page-date.txt (no page date line) as if saved under `path`: the file name may give the date."""
+    return parse_dump((FIXTURE_DUMPS / "no-page-date.txt").read_bytes(), path=path, **options)
 
 
 def test_one_rollover_to_the_evening_before(parse_fixture, times):
@@ -92,18 +95,20 @@ def test_march_clock_change_a_time_that_does_not_exist_warns(parse_fixture, time
     assert times(dump)[3:] == ["2026-03-29T01:45:00+01:00", "2026-03-28T23:50:00+01:00"]
     # 02:30 never happened that night: it is read as 02:30+01:00, the instant of 03:30 summer time.
     assert utc(dump.entries[2].published_at) == "2026-03-29 01:30 UTC"
-    assert warning_lines(dump) == [13]
+    assert [(w.line, w.message) for w in dump.warnings] == [
+        (13, "02:30 on 29.03.2026 does not exist (clock change): read as 03:30 summer time"),
+    ]
 
 
-def test_date_from_the_file_name_when_there_is_no_page_date_line(parse_fixture, times):
-    dump = parse_fixture("no-page-date_2025-03-02.txt")
+def test_date_from_the_file_name_when_there_is_no_page_date_line(times):
+    dump = undated_page_saved_as("ukraine-liveticker_2025-03-02.txt")
     assert dump.page_datetime is None and dump.date_source == "file name"
     assert times(dump) == ["2025-03-02T00:45:00+01:00", "2025-03-01T23:55:00+01:00", "2025-03-01T22:30:00+01:00"]
     assert dump.missing == []
 
 
-def test_date_option_wins_over_the_file_name(parse_fixture, times):
-    dump = parse_fixture("no-page-date_2025-03-02.txt", default_date=date(2024, 7, 1))
+def test_date_option_wins_over_the_file_name(times):
+    dump = undated_page_saved_as("ukraine-liveticker_2025-03-02.txt", default_date=date(2024, 7, 1))
     assert dump.date_source == "option"
     assert times(dump) == ["2024-07-01T00:45:00+02:00", "2024-06-30T23:55:00+02:00", "2024-06-30T22:30:00+02:00"]
 
@@ -112,6 +117,7 @@ def test_page_date_line_wins_over_the_option(parse_fixture, times):
     dump = parse_fixture("glued-title_2025-11-14.txt", default_date=date(2020, 1, 1))
     assert dump.date_source == "page"
     assert times(dump)[0] == "2025-11-14T16:05:00+01:00"
+    assert [w.message for w in dump.warnings] == ["--date 2020-01-01 ignored: the page date line says 2025-11-14"]
 
 
 def test_no_date_anywhere_still_parses_and_says_what_is_missing(parse_fixture, times):
@@ -159,8 +165,7 @@ def test_march_clock_change_on_the_day_before_the_page_date(parse_fixture, times
     ("dumps/ukraine-liveticker_2025-13-45.txt", None),  # not a date
 ])
 def test_only_a_real_date_in_the_file_base_name_counts(times, path, day):
-    data = (FIXTURES / "no-page-date.txt").read_bytes()
-    dump = parse_dump(data, path=path)
+    dump = undated_page_saved_as(path)
     if day is None:
         assert times(dump)[0] is None and dump.date_source is None
     else:
