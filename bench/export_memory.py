@@ -8,6 +8,8 @@ later runs reuse them). Each export then runs in a fresh process that requests i
 the Django test client and reads the streamed response piece by piece, as a WSGI server
 would; that process reports its peak RSS (ru_maxrss). The control row holds the same rows
 in a list instead, which is what the export avoids: its peak grows with the row count.
+Then a gunicorn worker (one, threaded, as `make run` starts them, on --port) serves the smaller
+and then the whole export over HTTP; its high-water mark (VmHWM) is read after each.
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -112,12 +115,52 @@ def measure(kind: str, params: dict, database_url: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def worker_high_water_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+
+
+def download(url: str) -> int:
+    size = 0
+    with urllib.request.urlopen(url, timeout=600) as response:
+        while piece := response.read(2**20):
+            size += len(piece)
+    return size
+
+
+def gunicorn_worker(kind: str, cases: list, port: int, database_url: str) -> list[tuple[str, float, float]]:
+    """(case, MiB received, worker VmHWM in MiB after it) for the cases in order, one fresh worker."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "2"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                download(f"{base}/api/openapi.json")
+                break
+            except OSError:
+                time.sleep(0.2)
+        [worker] = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        results = [("(started)", 0.0, worker_high_water_mib(int(worker)))]
+        for _, label, params in cases:
+            size = download(f"{base}/api/entries.{kind}?{urlencode(params)}")
+            results.append((label, size / 2**20, worker_high_water_mib(int(worker))))
+        return results
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=200_000, help="entries in the bench database")
     parser.add_argument("--small", type=int, default=20_000, help="rows of the smaller export")
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; medians are shown")
+    parser.add_argument("--port", type=int, default=8100, help="port for the gunicorn worker")
     parser.add_argument("--consume", nargs=2, metavar=("KIND", "PARAMS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -152,6 +195,12 @@ def main() -> None:
     for kind in ("csv", "jsonl", "list"):
         print(f"  {kind if kind != 'list' else 'control (list)':<15} {peaks[kind, False] / peaks[kind, True]:.2f}")
 
+    print(f"\ngunicorn worker over HTTP (port {args.port}), high-water mark after each request:")
+    for kind in ("csv", "jsonl"):
+        for label, received, high_water in gunicorn_worker(kind, cases, args.port, database_url):
+            print(f"  {kind:<6} {label:<34} {received:>7.1f} MiB received   VmHWM {high_water:>6.1f} MiB")
+
 
 if __name__ == "__main__":
     main()
+
