@@ -36,8 +36,10 @@ class SearchFeed(Feed):
     def title(self, request):
         criteria = request.search.criteria
         narrowed = [str(x) for x in (criteria.ticker, criteria.region, criteria.person) if x]
-        if criteria.date_from or criteria.date_to:
-            narrowed.append(f"{criteria.date_from or '…'} bis {criteria.date_to or '…'}")
+        if criteria.date_from:
+            narrowed.append(f"ab {criteria.date_from:%d.%m.%Y}")
+        if criteria.date_to:
+            narrowed.append(f"bis {criteria.date_to:%d.%m.%Y}")
         what = f"„{criteria.q}“" if criteria.q else "alle Einträge"
         return xml_text(f"Ticker-Archiv: {what}" + (f" ({', '.join(narrowed)})" if narrowed else ""))
 

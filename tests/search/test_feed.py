@@ -44,9 +44,9 @@ def test_feed_entry_fields(client, archive):
 
 
 def test_feed_filters_like_the_search(client, archive):
-    assert titles(feed(client, q="Kiew", region="ukraine", date_from="2025-11-14", date_to="2025-11-14")) == [
-        "Luftalarm in Kiew",
-    ]
+    root = feed(client, q="Kiew", region="ukraine", date_from="2025-11-14", date_to="2025-11-14")
+    assert titles(root) == ["Luftalarm in Kiew"]
+    assert root.findtext("a:title", namespaces=ATOM) == "Ticker-Archiv: „Kiew“ (Ukraine, ab 14.11.2025, bis 14.11.2025)"
 
 
 @pytest.mark.parametrize("params", [
