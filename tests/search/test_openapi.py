@@ -68,15 +68,15 @@ def test_every_page_and_entry(client, hostile_archive, openapi):
 
 
 @pytest.mark.parametrize("path", ["/api/entries/", "/api/entries.csv", "/api/entries.jsonl", "/feed/"])
-@pytest.mark.parametrize("params", INVALID)
-def test_invalid_parameters(client, archive, openapi, path, params):
-    assert check(openapi, client.get(path, params)).status_code == 400
+def test_invalid_parameters(client, archive, openapi, path):
+    for params in INVALID:
+        assert check(openapi, client.get(path, params)).status_code == 400
 
 
-@pytest.mark.parametrize("q", ["", "kiew", "Tschornomorsk", "Odesa", "putin", "zzz"])
-def test_places_and_people(client, archive, openapi, q):
-    assert check(openapi, client.get("/api/places/", {"q": q})).status_code == 200
-    assert check(openapi, client.get("/api/people/", {"q": q})).status_code == 200
+def test_places_and_people(client, archive, openapi):
+    for q in ["", "kiew", "Tschornomorsk", "Odesa", "putin", "zzz"]:
+        assert check(openapi, client.get("/api/places/", {"q": q})).status_code == 200
+        assert check(openapi, client.get("/api/people/", {"q": q})).status_code == 200
 
 
 @pytest.mark.parametrize("params", SEARCHES)
