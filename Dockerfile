@@ -11,4 +11,4 @@ RUN pip install --no-cache-dir . \
 RUN useradd --system --no-create-home archive
 USER archive
 EXPOSE 8000
-CMD ["gunicorn", "tickerarchive.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "tickerarchive.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]

@@ -8,12 +8,14 @@ DUMPS  ?= samples/dumps
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 3
+# Threaded workers: a sync worker is killed after --timeout (30 s) even while it streams an export.
+THREADS ?= 4
 
 .PHONY: run test venv db dbstop migrate gazetteer ingest static clean
 
 run: ingest static
 	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
 
 test: venv
 	$(WITH_DB) $(PY) -m pytest $(PYTEST_ARGS)

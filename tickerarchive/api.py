@@ -1,11 +1,14 @@
-"""JSON API: the same parameters and FilterSet as the search page."""
-from django.http import JsonResponse
+"""JSON API and exports: the same parameters and FilterSet as the search page."""
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import slugify
 
-from tickerarchive import browse
+from tickerarchive import browse, export
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry
+from tickerarchive.openapi import SPEC
 from tickerarchive.search import attach_links, link_prefetches, run_search
 from tickerarchive.views import page_number
 
@@ -20,10 +23,14 @@ def _page_url(request, **changes) -> str:
     return request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
 
 
+def invalid_parameters(filterset: EntryFilter) -> JsonResponse:
+    return JsonResponse({"errors": filterset.error_messages()}, status=400, json_dumps_params={"ensure_ascii": False})
+
+
 def entries(request):
     filterset = EntryFilter(request.GET, queryset=Entry.objects.all())
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.error_messages()}, status=400)
+        return invalid_parameters(filterset)
     result = run_search(filterset.criteria, filterset.qs, after=request.GET.get("nach"),
                         before=request.GET.get("vor"), page_number=page_number(request), with_facets=False)
     page = result.page
@@ -100,3 +107,30 @@ def people(request):
          "aliases": sorted(a.name for a in p.aliases.all()), "entry_count": p.entry_total}
         for p in find_people(request.GET.get("q", "")[:200])
     ]}, json_dumps_params={"ensure_ascii": False})
+
+
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", export.csv_lines),
+    "jsonl": ("application/jsonl; charset=utf-8", export.jsonl_lines),
+}
+
+
+def export_file_name(filterset: EntryFilter, extension: str) -> str:
+    words = slugify(filterset.criteria.q)[:60].strip("-")
+    return "-".join(filter(None, ["ticker-archiv", words, timezone.localdate().isoformat()])) + f".{extension}"
+
+
+def entries_export(request, extension: str):
+    """The whole result, newest first, streamed; `order` is checked but exports are always newest first."""
+    filterset = EntryFilter(request.GET, queryset=Entry.objects.all())
+    if not filterset.is_valid():
+        return invalid_parameters(filterset)
+    content_type, lines = EXPORT_FORMATS[extension]
+    rows = export.export_rows(filterset.qs, export.permalink_maker(request.build_absolute_uri))
+    response = StreamingHttpResponse(export.in_pieces(lines(rows)), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export_file_name(filterset, extension)}"'
+    return response
+
+
+def openapi(request):
+    return JsonResponse(SPEC, json_dumps_params={"ensure_ascii": False})

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path, register_converter
 
 from tickerarchive import api, views
+from tickerarchive.feeds import SearchFeed
 
 
 class FourDigits:
@@ -27,7 +28,11 @@ register_converter(TwoDigits, "dd")
 
 urlpatterns = [
     path("", views.search, name="search"),
+    path("feed/", SearchFeed(), name="feed"),
     path("api/entries/", api.entries, name="api-entries"),
+    path("api/entries.csv", api.entries_export, {"extension": "csv"}, name="export-csv"),
+    path("api/entries.jsonl", api.entries_export, {"extension": "jsonl"}, name="export-jsonl"),
+    path("api/openapi.json", api.openapi, name="openapi"),
     path("api/entries/<int:pk>/", api.entry, name="api-entry"),
     path("api/places/", api.places, name="api-places"),
     path("api/people/", api.people, name="api-people"),

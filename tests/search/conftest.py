@@ -2,6 +2,7 @@ import pytest
 
 from ingest.loader import DumpLoader
 from search_pages import corpus_pages
+from support import TESTS
 from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person, Place
 
 
@@ -25,3 +26,11 @@ def archive(db, tmp_path):
         if "Putin" in text:
             EntryPerson.objects.create(entry=entry, person=putin)
     return {"odessa_region": odessa_region, "tschornomorsk": tschornomorsk, "kiew": kiew, "putin": putin}
+
+
+@pytest.fixture
+def hostile_archive(archive):
+    """The archive plus an invented dump with markup, javascript: links and broken entities in its text."""
+    result = DumpLoader().load(TESTS / "dumps" / "hostile-markup_2025-11-20.txt")
+    assert result.error is None, result.error
+    return archive
