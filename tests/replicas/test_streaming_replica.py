@@ -50,15 +50,16 @@ def manage(env: dict, *args: str) -> str:
 
 
 class Archive:
-    """The web process behind the replica set, seen from outside as a reader or an editor."""
+    """The archive behind the replica set, seen from outside as a reader or an editor; the
+    editor signs in on the first web process and may be served by either."""
 
-    def __init__(self, replica_set: ReplicaSet, base_url: str):
-        self.replica_set, self.base_url = replica_set, base_url
+    def __init__(self, replica_set: ReplicaSet, base_url: str, other_url: str):
+        self.replica_set, self.base_url, self.other_url = replica_set, base_url, other_url
         self.editor = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
-    def get(self, path: str, opener=None) -> tuple[int, str]:
+    def get(self, path: str, opener=None, base_url: str | None = None) -> tuple[int, str]:
         try:
-            with (opener or urllib.request.build_opener()).open(self.base_url + path, timeout=20) as response:
+            with (opener or urllib.request.build_opener()).open((base_url or self.base_url) + path, timeout=20) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -101,43 +102,46 @@ def wait_for(condition, timeout: float = 15, message: str = "condition"):
 def archive():
     directory = Path(tempfile.mkdtemp(prefix="tickerarchive-replicas-"))
     replica_set = ReplicaSet(directory, free_port(54440), free_port(54445), settings=("log_statement=all",))
-    server = None
+    servers = []
     try:
         replica_set.create()
         primary_only = {**os.environ, "DATABASE_URL": replica_set.primary.url}
         primary_only.pop("DATABASE_REPLICA_URLS", None)
         manage(primary_only, "migrate", "--noinput")
         manage(primary_only, "ingest", str(DUMPS / "pictures_2025-12-01.txt"), str(DUMPS / "headlines_2025-04-01.txt"))
-        manage(primary_only, "shell", "-c",
-               "from django.contrib.auth.models import User, Group; "
+        manage(primary_only, "shell", "-c",  # one process for both: each start of Django costs seconds
+               "from django.contrib.auth.models import User, Group; from django.core.management import call_command; "
                f"u = User.objects.create_user('{EDITOR}', password='{EDITOR_PASSWORD}', is_staff=True); "
-               "u.groups.add(Group.objects.get(name='editors'))")
-        manage(primary_only, "collectstatic", "--noinput", "--verbosity", "0")
+               "u.groups.add(Group.objects.get(name='editors')); "
+               "call_command('collectstatic', interactive=False, verbosity=0)")
         replica_set.wait_until_replayed()
-        port = free_port(8440)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--log-file", str(directory / "gunicorn.log")],
-            cwd=ROOT, env={**primary_only, **replica_set.environment(), "DJANGO_DEBUG": "0",
-                           "DATABASE_HEALTH_CHECK_INTERVAL": str(HEALTH_CHECK_INTERVAL),
-                           "DATABASE_REPLICA_MAX_LAG": str(MAX_LAG)},
-        )
-        web = Archive(replica_set, f"http://127.0.0.1:{port}")
-        wait_for(lambda: _answers(web, server, directory / "gunicorn.log"), message="gunicorn")
+        web_env = {**primary_only, **replica_set.environment(), "DJANGO_DEBUG": "0",
+                   "DATABASE_HEALTH_CHECK_INTERVAL": str(HEALTH_CHECK_INTERVAL), "DATABASE_REPLICA_MAX_LAG": str(MAX_LAG)}
+        # Two web processes, as behind a load balancer: nothing but the databases is shared.
+        ports = [free_port(8440), free_port(8445)]
+        for port in ports:
+            log = directory / f"gunicorn-{port}.log"
+            servers.append((subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                 "--workers", "1", "--log-file", str(log)], cwd=ROOT, env=web_env), log))
+        web = Archive(replica_set, *(f"http://127.0.0.1:{port}" for port in ports))
+        for (server, log), url in zip(servers, (web.base_url, web.other_url)):
+            wait_for(lambda: _answers(url, server, log), message="gunicorn")
         yield web
     finally:
-        if server is not None:
+        for server, _ in servers:
             server.terminate()
             server.wait(timeout=10)
         replica_set.stop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _answers(web: Archive, server: subprocess.Popen, log: Path) -> bool:
+def _answers(url: str, server: subprocess.Popen, log: Path) -> bool:
     if server.poll() is not None:
         raise AssertionError("gunicorn exited:\n" + log.read_text(errors="replace")[-3000:])
     try:
-        return web.get("/healthz")[0] == 200
+        with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
+            return response.status == 200
     except OSError:
         return False
 
@@ -173,6 +177,8 @@ def test_an_editor_sees_a_correction_at_once_and_readers_once_the_replica_is_too
         primary.psql(f"UPDATE tickerarchive_entry SET headline = 'Wadephul reist nach Luxemburg' WHERE id = {pk}")
 
         assert "Wadephul reist nach Luxemburg" in archive.get(f"/eintrag/{pk}/", archive.editor)[1]
+        # Signed in on one web process, signed in on the other: the session is in the database.
+        assert "Wadephul reist nach Luxemburg" in archive.get(f"/eintrag/{pk}/", archive.editor, archive.other_url)[1]
         # A reader may see the replica a moment behind ...
         assert "Wadephul reist nach Brüssel" in archive.get(f"/eintrag/{pk}/")[1]
         # ... but not more than DATABASE_REPLICA_MAX_LAG: then the primary answers.
