@@ -70,9 +70,11 @@ gunicorn() {  # port, log name, extra environment...
     until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.2; done
 }
 
-# CPU seconds used so far by the children of a process (gunicorn workers, PostgreSQL backends).
+# CPU ticks used so far by the children of a process (gunicorn workers, PostgreSQL backends):
+# those still running, plus those that ended (counted in the parent's cutime and cstime).
 cpu_of_children() {
-    local ticks=0 child
+    local ticks child
+    ticks=$(awk '{print $16 + $17}' "/proc/$1/stat")
     for child in $(pgrep -P "$1"); do
         ticks=$(( ticks + $(awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || echo 0) ))
     done

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import asdict, dataclass
 
 import psycopg
@@ -45,7 +46,15 @@ def _connect(alias: str) -> psycopg.Connection:
     return connection
 
 
-def _probe_primary() -> tuple[DatabaseState, str | None]:
+def _lsn(text: str | None) -> int | None:
+    """A WAL position ('16/B374D848') as a number, to compare positions of two servers."""
+    if text is None:
+        return None
+    high, low = text.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def _probe_primary() -> tuple[DatabaseState, int | None]:
     try:
         with _connect(DEFAULT_DB_ALIAS) as connection:
             in_recovery, wal_lsn = connection.execute(
@@ -53,29 +62,40 @@ def _probe_primary() -> tuple[DatabaseState, str | None]:
             ).fetchone()
     except psycopg.Error as error:
         return DatabaseState(DEFAULT_DB_ALIAS, "primary", "down", error=first_line(error)), None
-    return DatabaseState(DEFAULT_DB_ALIAS, "primary", "up", in_recovery=in_recovery), wal_lsn
+    return DatabaseState(DEFAULT_DB_ALIAS, "primary", "up", in_recovery=in_recovery), _lsn(wal_lsn)
 
 
-def _probe_replica(alias: str, primary_lsn: str | None) -> DatabaseState:
-    """Lag in seconds since the last replayed commit, unless the replica has replayed all the
-    WAL the primary had written when we asked it (then 0): on an idle primary the time since
-    the last commit grows without the replica being behind at all."""
+def replica_lag(replayed: int | None, primary_now: int | None, since_last_commit: float | None,
+                primary_seen: list[tuple[float, int]], now: float) -> float | None:
+    """Seconds the replica is behind at most; None while unknown.
+
+    0 when it has replayed all the WAL the primary had written a moment ago. Otherwise the
+    smaller of two upper bounds: the time since the last commit it replayed (on an idle
+    primary that grows without the replica being behind: reads, checkpoints and vacuum write
+    WAL that carries no commit time), and the time since an earlier check saw the primary at a
+    WAL position the replica has replayed by now.
+    """
+    if replayed is None:
+        return None
+    if primary_now is not None and replayed >= primary_now:
+        return 0.0
+    bounds = [since_last_commit] if since_last_commit is not None else []
+    bounds += [now - seen_at for seen_at, position in reversed(primary_seen) if replayed >= position][:1]
+    return max(0.0, min(bounds)) if bounds else None
+
+
+def _probe_replica(alias: str, primary_now: int | None, primary_seen: list[tuple[float, int]]) -> DatabaseState:
     try:
         with _connect(alias) as connection:
-            in_recovery, caught_up, since_last_replay = connection.execute(
-                """SELECT pg_is_in_recovery(),
-                          %s::pg_lsn IS NOT NULL AND pg_last_wal_replay_lsn() >= %s::pg_lsn,
-                          extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float""",
-                [primary_lsn, primary_lsn],
+            in_recovery, replayed, since_last_commit = connection.execute(
+                """SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,
+                          extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float"""
             ).fetchone()
     except psycopg.Error as error:
         return DatabaseState(alias, "replica", "down", error=first_line(error))
-    if not in_recovery:
-        lag = None  # promoted: no longer follows the primary
-    elif caught_up:
-        lag = 0.0
-    else:
-        lag = max(0.0, since_last_replay) if since_last_replay is not None else None
+    lag = None  # promoted: no longer follows the primary
+    if in_recovery:
+        lag = replica_lag(_lsn(replayed), primary_now, since_last_commit, primary_seen, time.monotonic())
     return DatabaseState(alias, "replica", "up", lag_seconds=lag, in_recovery=in_recovery)
 
 
@@ -83,27 +103,32 @@ def first_line(error: Exception) -> str:
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def check_databases() -> list[DatabaseState]:
-    """Probe every configured database now: the primary first, then each replica."""
-    primary, primary_lsn = _probe_primary()
-    return [primary, *(_probe_replica(alias, primary_lsn) for alias in settings.REPLICA_DATABASES)]
-
-
 class _StateCache:
-    """The last check, shared by the threads of one process; refreshed when older than the interval."""
+    """The last check, shared by the threads of one process; refreshed when older than the
+    interval. Also remembers where the primary's WAL stood at recent checks (replica_lag)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._states: dict[str, DatabaseState] = {}
         self._checked_at = float("-inf")
+        self._primary_seen: deque[tuple[float, int]] = deque(maxlen=256)
 
     def states(self) -> dict[str, DatabaseState]:
         if time.monotonic() - self._checked_at >= settings.DATABASE_HEALTH_CHECK_INTERVAL:
             with self._lock:  # one thread checks, the others wait for its answer
                 if time.monotonic() - self._checked_at >= settings.DATABASE_HEALTH_CHECK_INTERVAL:
-                    self._states = {state.alias: state for state in check_databases()}
-                    self._checked_at = time.monotonic()
+                    self._check()
         return self._states
+
+    def _check(self) -> None:
+        """Probe every configured database now: the primary first, then each replica."""
+        checked_at = time.monotonic()
+        primary, primary_now = _probe_primary()
+        replicas = [_probe_replica(alias, primary_now, list(self._primary_seen)) for alias in settings.REPLICA_DATABASES]
+        if primary_now is not None:
+            self._primary_seen.append((checked_at, primary_now))
+        self._states = {state.alias: state for state in (primary, *replicas)}
+        self._checked_at = time.monotonic()
 
     def mark_down(self, alias: str, reason: str) -> None:
         """A view's query just failed on this database: skip it until the next check."""
@@ -111,10 +136,6 @@ class _StateCache:
             current = self._states.get(alias)
             role = current.role if current else "replica"
             self._states = {**self._states, alias: DatabaseState(alias, role, "down", error=reason)}
-
-    def forget(self) -> None:
-        with self._lock:
-            self._checked_at = float("-inf")
 
 
 database_states = _StateCache()
