@@ -172,6 +172,7 @@ def test_an_editor_sees_a_correction_at_once_and_readers_once_the_replica_is_too
     primary, replica = archive.replica_set.primary, archive.replica_set.replica
     pk = entry_id(archive, "Wadephul")
     archive.log_in_editor()
+    archive.replica_set.wait_until_replayed()  # the replica is current up to the correction
     replica.psql("SELECT pg_wal_replay_pause()")
     try:
         primary.psql(f"UPDATE tickerarchive_entry SET headline = 'Wadephul reist nach Luxemburg' WHERE id = {pk}")
