@@ -63,7 +63,6 @@ class ReadRoutingMiddleware:
         if not reads_need_primary(request):
             replicas = usable_replicas()
             replica = random.choice(replicas) if replicas else None
-        request.read_database = replica or DEFAULT_DB_ALIAS
         token = read_database.set(replica)
         try:
             response = self.get_response(request)
@@ -82,7 +81,6 @@ class ReadRoutingMiddleware:
         if not _connection_usable(replica):
             database_states.mark_down(replica, reason)
         read_database.set(None)
-        request.read_database = DEFAULT_DB_ALIAS
         match = request.resolver_match
         return match.func(request, *match.args, **match.kwargs)
 
