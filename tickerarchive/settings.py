@@ -71,6 +71,30 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, con
 if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise RuntimeError("DATABASE_URL must point to PostgreSQL (postgres://...)")
 
+# --- Read replicas --------------------------------------------------------------------------
+# DATABASE_REPLICA_URLS: comma-separated URLs of streaming replicas of DATABASE_URL. Unset: one
+# database, no router, no middleware, exactly as without replicas. Set: anonymous readers read
+# from a replica that is up and no more than DATABASE_REPLICA_MAX_LAG seconds behind; editors,
+# the admin, writes and all management commands use the primary (see routing.py, health.py).
+DATABASE_REPLICA_URLS = [url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()]
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "30"))
+DATABASE_HEALTH_CHECK_INTERVAL = float(os.environ.get("DATABASE_HEALTH_CHECK_INTERVAL", "5"))
+REPLICA_DATABASES = []
+for number, replica_url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    replica = dj_database_url.parse(replica_url, conn_max_age=60, conn_health_checks=True)
+    if not replica["ENGINE"].endswith("postgresql"):
+        raise RuntimeError("DATABASE_REPLICA_URLS must point to PostgreSQL (postgres://...)")
+    replica["OPTIONS"] = {"connect_timeout": 2, **replica.get("OPTIONS", {})}  # a dead host must not hang a page
+    replica["TEST"] = {"MIRROR": "default"}  # tests run with replicas read the test database
+    DATABASES[f"replica{number}"] = replica
+    REPLICA_DATABASES.append(f"replica{number}")
+if REPLICA_DATABASES:
+    # After AuthenticationMiddleware: it needs request.user to keep editors on the primary.
+    DATABASE_ROUTERS = ["tickerarchive.routing.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                      "tickerarchive.routing.ReadRoutingMiddleware")
+# --- end of read replicas -------------------------------------------------------------------
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "de"

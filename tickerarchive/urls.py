@@ -40,6 +40,7 @@ urlpatterns = [
     path("ort/<slug:slug>/", views.place_detail, name="place"),
     path("person/<slug:slug>/", views.person_detail, name="person"),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
     # Ticker paths last: a ticker slug could otherwise shadow the paths above.
     path("<slug:ticker>/", views.ticker_detail, name="ticker"),
     path("<slug:ticker>/<yyyy:year>/<dd:month>/<dd:day>/", views.day_page, name="day"),

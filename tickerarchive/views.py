@@ -1,10 +1,10 @@
 """Reader pages. Thin: queries live in search.py and browse.py."""
 from datetime import date
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from tickerarchive import browse
+from tickerarchive import browse, health
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry, Person, PersonRedirect, Place, PlaceRedirect, Ticker
 from tickerarchive.search import Criteria, attach_links, filter_entries, link_prefetches, run_search
@@ -90,3 +90,16 @@ def person_detail(request, slug: str):
         return redirect("person", slug=moved.person.slug, permanent=True)
     return _listing(request, "archive/person.html", {"person": person, "aliases": person.aliases.order_by("name")},
                     Criteria(person=person))
+
+
+def healthz(request):
+    """Each database's state for load balancers and monitoring: 503 while the primary is down
+    (replicas may still serve reads, but nothing can be corrected or ingested)."""
+    states = list(health.database_states.states().values())
+    reading = set(health.usable_replicas())
+    body = {"databases": [{**state.as_json(), "serves_reads": state.role == "primary" or state.alias in reading}
+                          for state in states]}
+    primary_up = all(state.up for state in states if state.role == "primary")
+    response = JsonResponse(body, status=200 if primary_up else 503)
+    response["Cache-Control"] = "no-store"
+    return response
