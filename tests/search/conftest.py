@@ -2,7 +2,7 @@ import pytest
 
 from ingest.loader import DumpLoader
 from search_pages import corpus_pages
-from support import TESTS
+from support import FIXTURE_DUMPS
 from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person, Place
 
 
@@ -31,6 +31,6 @@ def archive(db, tmp_path):
 @pytest.fixture
 def hostile_archive(archive):
     """The archive plus an invented dump with markup, javascript: links and broken entities in its text."""
-    result = DumpLoader().load(TESTS / "dumps" / "hostile-markup_2025-11-20.txt")
+    result = DumpLoader().load(FIXTURE_DUMPS / "hostile-markup_2025-11-20.txt")
     assert result.error is None, result.error
     return archive
