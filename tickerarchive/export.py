@@ -57,9 +57,10 @@ def permalink_maker(absolute: Callable[[str], str]) -> Callable[[int], str]:
 def export_rows(entries: QuerySet, permalink: Callable[[int], str]) -> Iterator[dict]:
     """The rows of the whole result, read chunk by chunk in one transaction (one snapshot;
     inside a transaction the cursor needs no WITH HOLD copy on the server either)."""
-    with transaction.atomic():
+    rows = export_queryset(entries)
+    with transaction.atomic(using=rows.db):  # the database the rows are read from: a replica, maybe
         for pk, ticker, moment, headline, body, places, people, dump, line in (
-            export_queryset(entries).iterator(chunk_size=CHUNK_SIZE)
+            rows.iterator(chunk_size=CHUNK_SIZE)
         ):
             yield {
                 "id": pk, "permalink": permalink(pk), "ticker": ticker, "published_at": berlin_iso(moment),

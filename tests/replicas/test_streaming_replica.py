@@ -27,7 +27,7 @@ from tickerarchive.devdb import machine_bin_dir
 from tickerarchive.replicaset import ReplicaSet
 
 ROOT = Path(__file__).resolve().parents[2]
-DUMPS = ROOT / "tests" / "dumps"
+DUMPS = ROOT / "tests" / "fixtures" / "dumps"
 HEALTH_CHECK_INTERVAL = 0.5
 MAX_LAG = 3
 EDITOR, EDITOR_PASSWORD = "redakteurin", "pw-redaktion"
@@ -108,7 +108,7 @@ def archive():
         primary_only = {**os.environ, "DATABASE_URL": replica_set.primary.url}
         primary_only.pop("DATABASE_REPLICA_URLS", None)
         manage(primary_only, "migrate", "--noinput")
-        manage(primary_only, "ingest", str(DUMPS / "pictures_2025-12-01.txt"), str(DUMPS / "headlines_2025-04-01.txt"))
+        manage(primary_only, "ingest", str(DUMPS / "picture-mid-body.txt"), str(DUMPS / "picture-credit-line.txt"))
         manage(primary_only, "shell", "-c",  # one process for both: each start of Django costs seconds
                "from django.contrib.auth.models import User, Group; from django.core.management import call_command; "
                f"u = User.objects.create_user('{EDITOR}', password='{EDITOR_PASSWORD}', is_staff=True); "
@@ -160,6 +160,13 @@ def test_readers_read_the_entries_ingested_on_the_primary_from_the_replica(archi
 
     status, entry_page = archive.get(f"/eintrag/{entry_id(archive, 'Macron Selenskyj')}/")
     assert status == 200 and "Macron empfängt Selenskyj in Paris" in entry_page
+
+    # Exports stream after the view has returned, the feed renders in its own class: both read the replica too.
+    for path in ("/api/entries.csv", "/api/entries.jsonl", "/feed/"):
+        marker = "probe" + uuid.uuid4().hex[:12]
+        status, body = archive.get(path + "?" + urllib.parse.urlencode({"q": f"Wadephul OR {marker}"}))
+        assert status == 200 and "Brüssel" in body, path
+        assert archive.served_by(marker) == {"replica"}, path
 
     status, health = archive.health()
     assert status == 200
