@@ -302,6 +302,7 @@ class Facets:
     regions: list[dict] = field(default_factory=list)
     people: list[dict] = field(default_factory=list)
     days: list[dict] = field(default_factory=list)
+    mapped: list[dict] = field(default_factory=list)  # places with coordinates, for the map
     sample: int | None = None  # counted over only the newest `sample` hits (a huge result set)
 
 
@@ -333,6 +334,20 @@ def _place_counts(ids: list[int], unit: Case, limit: int) -> list[dict]:
     return [{"slug": names[c["unit"]].slug, "name": names[c["unit"]].name, "count": c["count"]} for c in counts]
 
 
+MAP_PLACES = 200
+
+
+def _mapped_places(ids: list[int], limit: int = MAP_PLACES) -> list[dict]:
+    """Matching entries per linked place that has coordinates (the gazetteer's towns), most first."""
+    counts = (
+        EntryPlace.objects.filter(entry_id__in=ids, removed=False, place__latitude__isnull=False, place__longitude__isnull=False)
+        .values("place__slug", "place__name", "place__latitude", "place__longitude")
+        .annotate(count=Count("entry", distinct=True)).order_by("-count", "place__name")[:limit]
+    )
+    return [{"slug": c["place__slug"], "name": c["place__name"], "lat": c["place__latitude"],
+             "lon": c["place__longitude"], "count": c["count"]} for c in counts]
+
+
 def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: int = COUNT_CAP) -> Facets:
     """Counts per ticker, country, region, person and day within the current result set.
 
@@ -356,6 +371,7 @@ def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: in
         regions=_place_counts(ids, REGION_OF, limit) if ids else [],
         people=[{"slug": p["person__slug"], "name": p["person__name"], "count": p["count"]} for p in people],
         days=[{"date": day, "count": per_day[day]} for day in sorted(per_day, reverse=True)[:31]],
+        mapped=_mapped_places(ids) if ids else [],
         sample=None if exact else sample,
     )
 

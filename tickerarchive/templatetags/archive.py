@@ -1,4 +1,6 @@
 from django import template
+from django.conf import settings
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import urlencode
@@ -104,3 +106,14 @@ def timeline_svg(context, timeline) -> dict:
         bar = drawn["bar"]
         drawn["href"] = narrowed(context, date_from=bar.date_from.isoformat(), date_to=bar.date_to.isoformat())
     return {"chart": chart}
+
+
+# --- map -------------------------------------------------------------------------------
+@register.simple_tag(takes_context=True)
+def map_data(context, facets) -> dict:
+    """What static/js/map.js draws, handed over in a json_script block (no inline script)."""
+    return {
+        "tiles": settings.MAP_TILE_URL, "attribution": settings.MAP_TILE_ATTRIBUTION,
+        "outline": static("geo/europe.geojson"),
+        "places": [{**place, "href": narrowed(context, region=place["slug"])} for place in facets.mapped],
+    }
