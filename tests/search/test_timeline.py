@@ -60,6 +60,13 @@ def test_hits_are_counted_per_berlin_day_across_midnight(client, around_midnight
     assert "Treffer pro Tag" in page.content.decode()
 
 
+def test_bar_heights_follow_the_counts(client, around_midnight):
+    html = client.get("/").content.decode()
+    heights = [float(h) for h in re.findall(r'<rect class="bar" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"/>', html)]
+    assert len(heights) == 3  # SVG numbers are written with a decimal point, whatever the locale
+    assert heights[1] == max(heights) and heights[0] == pytest.approx(heights[1] * 2 / 3, abs=0.01) and heights[2] == pytest.approx(heights[1] / 3, abs=0.01)
+
+
 def test_following_a_day_bar_shows_that_days_hits_per_hour(client, around_midnight):
     page = client.get("/?date_from=2025-11-14&date_to=2025-11-14")
     timeline = page.context["result"].timeline
