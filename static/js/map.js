@@ -29,7 +29,10 @@
     var size = Math.round(18 + 38 * Math.sqrt(place.count / most));
     var label = place.name + ": " + place.count + (place.count === 1 ? " Eintrag" : " Einträge");
     var icon = L.divIcon({ className: "map-place", iconSize: [size, size], html: String(place.count) });
-    var marker = L.marker([place.lat, place.lon], { icon: icon, title: label, alt: label, keyboard: true, riseOnHover: true });
+    // Smaller circles above bigger ones, so that none is hidden under a neighbour.
+    var marker = L.marker([place.lat, place.lon], {
+      icon: icon, title: label, alt: label, keyboard: true, riseOnHover: true, zIndexOffset: (most - place.count) * 1000,
+    });
     marker.on("click", function () { window.location.assign(place.href); });
     marker.addTo(map);
     bounds.extend([place.lat, place.lon]);

@@ -6,5 +6,7 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # gitignored; loo
 EDITOR = ("redakteurin", "e2e-geheim-2025")
 
 
-def screenshot(page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def screenshot(page, name: str, part: str | None = None) -> None:
+    """The visible part of the page, or only the element `part` (a CSS selector)."""
+    path = str(SCREENSHOTS / f"{name}.png")
+    page.locator(part).screenshot(path=path) if part else page.screenshot(path=path)

@@ -37,13 +37,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup, django_db_blocker):
+    from django.db import connection
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    # While Playwright's loop ran, Django kept connections per async context; one may be
+    # left open and would stop pytest-django from dropping the test database.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +75,6 @@ def site(django_db_setup, django_db_blocker):
         finally:
             server.stop()
             call_command("flush", interactive=False, verbosity=0)
-            # The server's request threads may keep a connection; the test database is dropped at the end.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture

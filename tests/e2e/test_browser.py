@@ -61,14 +61,14 @@ def test_follow_a_timeline_bar_on_a_phone(page):
     bars = page.locator("figure.timeline svg a")
     label = bars.first.get_attribute("aria-label")  # "Mi, 12.11.2025: 3 Einträge"
     day, count = re.match(r"\w+, (\d\d\.\d\d\.\d{4}): (\d+) Eintr", label).groups()
-    screenshot(page, "timeline-phone")
+    screenshot(page, "timeline-phone", "figure.timeline")
     bars.first.click()
     dd, mm, yyyy = day.split(".")
     expect(page).to_have_url(re.compile(rf"q=Kiew.*date_from={yyyy}-{mm}-{dd}&date_to={yyyy}-{mm}-{dd}"))
     expect(page.locator(".count")).to_contain_text(f"{count} Eintr")
     # One day: the timeline now counts per hour.
     expect(page.locator("figure.timeline figcaption")).to_contain_text("Treffer pro Stunde")
-    screenshot(page, "timeline-bar-followed")
+    screenshot(page, "timeline-bar-followed", "figure.timeline")
 
 
 def test_click_a_map_marker_filters_by_its_place(page):
@@ -76,7 +76,7 @@ def test_click_a_map_marker_filters_by_its_place(page):
     expect(page.locator(".map path.map-outline").first).to_be_attached()  # the offline outline is drawn
     marker = page.locator(".map-place[title^='Kiew: ']")
     expect(marker).to_be_visible()
-    screenshot(page, "map")
+    screenshot(page, "map", ".map-section")
     marker.click()
     expect(page).to_have_url(re.compile(r"region=kiew"))
     expect(page.locator(".active-filters .tag.place")).to_contain_text("Kiew")
