@@ -1,7 +1,8 @@
 """Shared by the browser tests and their fixtures."""
+import os
 from pathlib import Path
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # gitignored; looked at by people
 EDITOR = ("redakteurin", "e2e-geheim-2025")
 

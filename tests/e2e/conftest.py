@@ -16,40 +16,29 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "dumps"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-# Playwright's sync API runs an event loop in this thread; Django would take the ORM
-# calls of the fixtures for calls from async code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(config, items):
-    reason = None
     if not CHROMIUM.exists():
         reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    else:
-        try:
-            import playwright  # noqa: F401
-        except ImportError:
-            reason = "the playwright package is not installed (pip install -e '.[test]')"
-    if reason:
         for item in items:
             if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session")
-def browser(django_db_setup, django_db_blocker):
-    from django.db import connection
+@pytest.fixture(scope="module")
+def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    # While Playwright's loop ran, Django kept connections per async context; one may be
-    # left open and would stop pytest-django from dropping the test database.
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    # Playwright's sync API runs an event loop in this thread; Django would take the ORM calls
+    # of the fixtures (the archive's flush) for calls from async code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +46,7 @@ def site(django_db_setup, django_db_blocker):
     """The archive served on a real port, filled once; emptied again afterwards, so that the
     other tests find the test database as migrate left it (flush re-runs post_migrate)."""
     from django.contrib.auth.models import Group, User
+    from django.contrib.contenttypes.models import ContentType
     from django.db import connection
     from pytest_django.live_server_helper import LiveServer
 
@@ -75,6 +65,12 @@ def site(django_db_setup, django_db_blocker):
         finally:
             server.stop()
             call_command("flush", interactive=False, verbosity=0)
+            ContentType.objects.clear_cache()  # flush gave the content types new ids
+            # While Playwright's loop ran, Django kept connections per async context; one may be
+            # left open and would stop pytest-django from dropping the test database.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
 @pytest.fixture

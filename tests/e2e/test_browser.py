@@ -3,13 +3,13 @@ map, open an entry, correct it in the admin. Each test leaves a screenshot in sc
 import re
 
 import pytest
-from playwright.sync_api import expect
 
 from browser_support import EDITOR, screenshot
 
 # The archive is served from another thread and filled once per module (fixture `site`); the
 # mark only makes pytest-django create the test database, the tests write nothing themselves.
 pytestmark = pytest.mark.django_db
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (pip install -e '.[test]')").expect
 
 
 def test_search_shows_hits_timeline_and_map(page):
