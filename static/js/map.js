@@ -7,7 +7,8 @@
   if (!source || !container || !window.L) return;
   var data = JSON.parse(source.textContent);
   if (!data.places.length) return;
-  container.hidden = false;
+  // Hidden without JavaScript: then the list of places beside the results does the job.
+  document.getElementById("map-section").hidden = false;
 
   var map = L.map(container, { scrollWheelZoom: false, attributionControl: Boolean(data.tiles) });
   if (data.tiles) {

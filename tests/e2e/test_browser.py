@@ -71,12 +71,25 @@ def test_follow_a_timeline_bar_on_a_phone(page):
     screenshot(page, "timeline-bar-followed", "figure.timeline")
 
 
+STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:"
+
+
+def with_strict_csp(route):
+    """The policy another part of the archive sets: the map must work under it."""
+    response = route.fetch()
+    route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
+
+
 def test_click_a_map_marker_filters_by_its_place(page):
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    page.route("**/*", with_strict_csp)
     page.goto("/")
     expect(page.locator(".map path.map-outline").first).to_be_attached()  # the offline outline is drawn
     marker = page.locator(".map-place[title^='Kiew: ']")
     expect(marker).to_be_visible()
     screenshot(page, "map", ".map-section")
+    assert not violations, violations
     marker.click()
     expect(page).to_have_url(re.compile(r"region=kiew"))
     expect(page.locator(".active-filters .tag.place")).to_contain_text("Kiew")
