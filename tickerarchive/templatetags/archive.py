@@ -68,9 +68,11 @@ def tick_label(unit: str, bar) -> str:
 
 
 def tick_indices(unit: str, bars: list) -> list[int]:
-    """Where the x axis is labelled: every six hours, else at most MAX_TICKS evenly spread bars."""
+    """Where the x axis is labelled: every six hours of one day, every twelve of two (the labels
+    would touch), else at most MAX_TICKS evenly spread bars."""
     if unit == "hour":
-        return [i for i, bar in enumerate(bars) if bar.start.hour % 6 == 0]
+        every = 6 if len(bars) <= 24 else 12
+        return [i for i, bar in enumerate(bars) if bar.start.hour % every == 0]
     step = max(1, -(-len(bars) // MAX_TICKS))
     return list(range(0, len(bars), step))
 
