@@ -11,7 +11,7 @@ WORKERS ?= 3
 # Threaded workers: a sync worker is killed after --timeout (30 s) even while it streams an export.
 THREADS ?= 4
 
-.PHONY: run test venv db dbstop migrate gazetteer ingest static clean
+.PHONY: run test venv db dbstop migrate gazetteer ingest static clean outline
 
 run: ingest static
 	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
@@ -49,3 +49,11 @@ static: venv
 
 clean: dbstop
 	rm -rf $(VENV) .devdb staticfiles *.egg-info .pytest_cache .hypothesis
+
+# The map's offline outline (static/geo/europe.geojson, committed): Natural Earth 1:50m countries
+# (public domain) from the npm package world-atlas (ISC), clipped to Europe and the Near East, simplified, 0.01° precision.
+# Needs npm; run only to change the outline.
+outline:
+	cd $$(mktemp -d) && npm install --silent world-atlas@2.0.2 mapshaper@0.7 && \
+	npx mapshaper -i node_modules/world-atlas/countries-50m.json -target countries -clip bbox=-25,27,65,72 \
+		-simplify 15% keep-shapes -o format=geojson precision=0.01 $(CURDIR)/static/geo/europe.geojson

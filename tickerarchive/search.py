@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import (
     Case, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, TextField, Value, When,
 )
+from django.db.models.functions import Trunc
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -301,6 +302,7 @@ class Facets:
     regions: list[dict] = field(default_factory=list)
     people: list[dict] = field(default_factory=list)
     days: list[dict] = field(default_factory=list)
+    mapped: list[dict] = field(default_factory=list)  # places with coordinates, for the map
     sample: int | None = None  # counted over only the newest `sample` hits (a huge result set)
 
 
@@ -332,6 +334,20 @@ def _place_counts(ids: list[int], unit: Case, limit: int) -> list[dict]:
     return [{"slug": names[c["unit"]].slug, "name": names[c["unit"]].name, "count": c["count"]} for c in counts]
 
 
+MAP_PLACES = 200
+
+
+def _mapped_places(ids: list[int], limit: int = MAP_PLACES) -> list[dict]:
+    """Matching entries per linked place that has coordinates (the gazetteer's towns), most first."""
+    counts = (
+        EntryPlace.objects.filter(entry_id__in=ids, removed=False, place__latitude__isnull=False, place__longitude__isnull=False)
+        .values("place__slug", "place__name", "place__latitude", "place__longitude")
+        .annotate(count=Count("entry", distinct=True)).order_by("-count", "place__name")[:limit]
+    )
+    return [{"slug": c["place__slug"], "name": c["place__name"], "lat": c["place__latitude"],
+             "lon": c["place__longitude"], "count": c["count"]} for c in counts]
+
+
 def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: int = COUNT_CAP) -> Facets:
     """Counts per ticker, country, region, person and day within the current result set.
 
@@ -355,8 +371,81 @@ def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: in
         regions=_place_counts(ids, REGION_OF, limit) if ids else [],
         people=[{"slug": p["person__slug"], "name": p["person__name"], "count": p["count"]} for p in people],
         days=[{"date": day, "count": per_day[day]} for day in sorted(per_day, reverse=True)[:31]],
+        mapped=_mapped_places(ids) if ids else [],
         sample=None if exact else sample,
     )
+
+
+# --- timeline -------------------------------------------------------------------------
+MAX_DAY_BARS = 92  # a longer span is drawn per month, so that a bar stays wide enough to see and click
+
+
+@dataclass
+class Bar:
+    """One bar of the timeline: a Berlin hour, day or month, with the dates a click narrows to."""
+
+    start: datetime  # Berlin wall time, naive
+    count: int
+    date_from: date
+    date_to: date
+
+
+@dataclass
+class Timeline:
+    unit: str  # "hour", "day" or "month"
+    bars: list[Bar]
+    sample: int | None = None  # counted over only the newest `sample` hits, like the facets
+
+    @property
+    def most(self) -> int:
+        return max(bar.count for bar in self.bars)
+
+
+def _counts_per(entries: QuerySet, unit: str, sample: int) -> dict[datetime, int]:
+    """Hits per Berlin hour/day, aggregated in SQL over the newest `sample` hits only
+    (an index walk, as for the facets), never over the whole match set."""
+    newest = entries.order_by("-published_at", "-pk").values("pk")[:sample]
+    rows = (Entry.objects.filter(pk__in=newest).annotate(bucket=Trunc("published_at", unit, tzinfo=BERLIN))
+            .order_by().values("bucket").annotate(n=Count("pk")).values_list("bucket", "n"))
+    return {bucket.replace(tzinfo=None): n for bucket, n in rows}
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def timeline(entries: QuerySet, criteria: Criteria, *, exact: bool = True, sample: int = COUNT_CAP) -> Timeline | None:
+    """Hits per Berlin day over the span of the hits (or the asked date range, when it is short);
+    per hour when that span is one or two days, per month when it is longer than MAX_DAY_BARS."""
+    per_day = {moment.date(): n for moment, n in _counts_per(entries, "day", sample).items()}
+    if not per_day:
+        return None
+    first, last = min(per_day), max(per_day)
+    # The asked range, when it is short enough to draw, shows its empty days too.
+    if criteria.date_from and (last - criteria.date_from).days < MAX_DAY_BARS:
+        first = criteria.date_from
+    if criteria.date_to and (criteria.date_to - first).days < MAX_DAY_BARS:
+        last = criteria.date_to
+    noted = None if exact else sample
+    if (last - first).days <= 1:
+        per_hour = _counts_per(entries, "hour", sample)
+        hours = [datetime.combine(day, time(hour)) for day in _days(first, last) for hour in range(24)]
+        return Timeline("hour", [Bar(h, per_hour.get(h, 0), h.date(), h.date()) for h in hours], noted)
+    if (last - first).days < MAX_DAY_BARS:
+        return Timeline("day", [Bar(datetime.combine(d, time.min), per_day.get(d, 0), d, d) for d in _days(first, last)], noted)
+    per_month = Counter()
+    for day, n in per_day.items():
+        per_month[day.replace(day=1)] += n
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = _month_end(month) + timedelta(days=1)
+    return Timeline("month", [Bar(datetime.combine(m, time.min), per_month.get(m, 0), m, _month_end(m)) for m in months], noted)
 
 
 # --- zero hits ------------------------------------------------------------------------
@@ -414,6 +503,7 @@ class SearchResult:
     count: int
     count_is_exact: bool
     facets: Facets | None = None
+    timeline: Timeline | None = None
     suggestion: str | None = None  # "did you mean"
     prefix_fallback: bool = False  # no hit for the words; showing hits for word beginnings
 
@@ -435,5 +525,6 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
     return SearchResult(
         criteria=criteria, page=page, count=count, count_is_exact=exact,
         facets=facets(entries, exact=exact) if with_facets and count else None,
+        timeline=timeline(entries, criteria, exact=exact) if with_facets and count else None,
         suggestion=suggestion, prefix_fallback=prefix_fallback,
     )

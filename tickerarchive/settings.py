@@ -1,4 +1,5 @@
 """Settings come from the environment; defaults suit a developer's machine."""
+import importlib.util
 import os
 from pathlib import Path
 
@@ -104,7 +105,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Leaflet as the django-leaflet package ships it (static/leaflet/), without installing that app:
+# its admin needs GDAL, and the map needs only the files. find_spec does not import it.
+LEAFLET_STATIC = Path(importlib.util.find_spec("leaflet").origin).parent / "static" / "leaflet"
+STATICFILES_DIRS = [BASE_DIR / "static", ("leaflet", LEAFLET_STATIC)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -113,6 +117,11 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# The map's tile server, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png. Empty: the
+# markers are drawn over the outline in static/geo/ only (works without network).
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 
 LOGGING = {
     "version": 1,
