@@ -43,7 +43,7 @@ ingest: gazetteer
 	$(WITH_DB) $(PY) manage.py ingest $(DUMPS)
 
 static: venv
-	$(PY) manage.py collectstatic --noinput --verbosity 0
+	DJANGO_DEVELOPMENT=1 $(PY) manage.py collectstatic --noinput --verbosity 0
 
 clean: dbstop
 	rm -rf $(VENV) .devdb staticfiles *.egg-info .pytest_cache .hypothesis
