@@ -6,14 +6,11 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from ingest.render import DraftEntry, render_dump
-from support import TESTS
+from support import TESTS, subprocess_database_url
 from tickerarchive.models import Entry, IngestEvent, Picture, SourceDump, Ticker
 
 WORDS = "Angriff Drohnen Hafen Kiew Region Odessa Waffenruhe Gespräche Ministerium Front Energie Nacht".split()
@@ -33,14 +30,8 @@ def write_corpus(directory, dumps: int, entries_per_dump: int) -> None:
         (directory / f"test-ticker_{opened:%Y-%m-%d}.txt").write_text(text, encoding="utf-8")
 
 
-def _test_database_url() -> str:
-    """DATABASE_URL with the test database's name: the subprocess writes where the test reads."""
-    url = urlsplit(settings.DATABASE_URL)
-    return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
-
-
 def ingest_process(directory):
-    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url()}
     return subprocess.Popen(
         [sys.executable, str(TESTS.parent / "manage.py"), "ingest", str(directory)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
