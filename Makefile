@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 3
 
-.PHONY: run test venv db dbstop migrate gazetteer ingest static clean
+.PHONY: run test fuzz fuzz-web load venv db dbstop migrate gazetteer ingest static clean
 
 run: ingest static
 	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
@@ -17,6 +17,17 @@ run: ingest static
 
 test: venv
 	$(WITH_DB) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Long runs, not part of `make test`: hypothesis prints how many inputs each test tried.
+FUZZ_EXAMPLES ?= 40000
+HOSTILE_EXAMPLES ?= 1000
+fuzz: venv
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(WITH_DB) $(PY) -m pytest -q -p no:cacheprovider \
+		--hypothesis-show-statistics tests/properties
+
+fuzz-web: venv
+	HOSTILE_EXAMPLES=$(HOSTILE_EXAMPLES) $(WITH_DB) $(PY) -m pytest -q -p no:cacheprovider \
+		--hypothesis-show-statistics tests/search/test_hostile_properties.py
 
 # Reinstalled only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
