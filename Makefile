@@ -25,6 +25,10 @@ fuzz: venv
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(WITH_DB) $(PY) -m pytest -q -p no:cacheprovider \
 		--hypothesis-show-statistics tests/properties
 
+# 60 s at 32 clients against gunicorn over 20,000 generated entries (needs wrk: apt-get install wrk)
+load: venv
+	$(WITH_DB) $(PY) bench/load.py
+
 fuzz-web: venv
 	HOSTILE_EXAMPLES=$(HOSTILE_EXAMPLES) $(WITH_DB) $(PY) -m pytest -q -p no:cacheprovider \
 		--hypothesis-show-statistics tests/search/test_hostile_properties.py

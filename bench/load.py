@@ -14,7 +14,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.scratchdb import ROOT, manage, scratch_database  # noqa: E402
+from bench.serving import free_port, start_gunicorn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 URLS_CODE = """
@@ -51,24 +51,6 @@ def worker_rss_mb(master: int) -> dict[int, float]:
         status = Path(f"/proc/{pid}/status").read_text()
         rss[pid] = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
     return rss
-
-
-def free_port() -> int:
-    for port in range(8300, 8400):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise SystemExit("no free port in 8300-8399")
-
-
-def wait_for(port: int) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not start")
 
 
 def wrk(port: int, seconds: int, clients: int, urls: Path) -> str:
@@ -104,13 +86,8 @@ def main() -> int:
               f"the rest day pages)")
 
         port = free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "tickerarchive.wsgi:application",
-             "--bind", f"127.0.0.1:{port}", "--workers", str(options.workers)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "gunicorn.log", "w"),
-        )
+        server = start_gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log")
         try:
-            wait_for(port)
             wrk(port, 10, options.clients, urls)  # warm-up: every worker has imported and cached what it needs
             before = worker_rss_mb(server.pid)
             output = wrk(port, options.seconds, options.clients, urls)

@@ -5,23 +5,15 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
+from bench.serving import free_port, start_gunicorn
 from support import TESTS
 
 ROOT = TESTS.parent
-
-
-def free_port(candidates) -> int:
-    for port in candidates:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no free port")
 
 
 class ThrowAwayDatabase:
@@ -67,18 +59,8 @@ def site(tmp_path):
         run = subprocess.run(manage + step, env=env, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
     port = free_port(range(8390, 8400))
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn") if (ROOT / ".venv").exists() else "gunicorn",
-         "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp_path / "gunicorn.log").open("w"),
-    )
+    server = start_gunicorn(env, port, workers=1, log=tmp_path / "gunicorn.log")
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
     try:
         yield database, base
     finally:
