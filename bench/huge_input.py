@@ -31,7 +31,7 @@ def measured_ingest(env, path) -> tuple[int, str, float, float]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp, scratch_database("tickerarchive_bench_huge") as env:
+    with tempfile.TemporaryDirectory() as tmp, scratch_database("tickerarchive_bench_huge") as (env, _):
         big = Path(tmp) / "riesig_2025-11-14.txt"
         with big.open("wb") as f:
             f.truncate(200 * 10**6)  # sparse: 200 MB on paper, no disk used

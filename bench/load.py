@@ -14,10 +14,12 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,6 +29,7 @@ from bench.serving import free_port, start_gunicorn  # noqa: E402
 HERE = Path(__file__).resolve().parent
 URLS_CODE = """
 import random, re, django
+from urllib.parse import quote
 django.setup()
 from tickerarchive.models import Entry
 from tickerarchive.browse import local_day
@@ -39,7 +42,7 @@ for e in sample:
     d = local_day(e.published_at)
     print(f"/{e.ticker.slug}/{d:%Y/%m/%d}/")
 for n in range(300):
-    a, b = rng.sample(words, 2)
+    a, b = (quote(w) for w in rng.sample(words, 2))
     print(rng.choice([f"/?q={a}", f"/?q={a}+{b}", f"/?q={a}&order=relevance", f"/?q=%22{a}%22", f"/?q={a}+-{b}"]))
 """
 
@@ -53,10 +56,23 @@ def worker_rss_mb(master: int) -> dict[int, float]:
     return rss
 
 
+def median_ms(port: int, paths: list[str]) -> float:
+    """One client alone: the median time of these pages, for reading the figures under load."""
+    times = []
+    for path in paths:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as response:
+            response.read()
+        times.append((time.monotonic() - started) * 1000)
+    return statistics.median(times)
+
+
 def wrk(port: int, seconds: int, clients: int, urls: Path) -> str:
     run = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
                           "-s", str(HERE / "load.lua"), f"http://127.0.0.1:{port}", "--", str(urls)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
     return run.stdout
 
 
@@ -66,22 +82,26 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database for the next run (which reuses it)")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as tmp, scratch_database("tickerarchive_bench_load") as env:
+    name = f"tickerarchive_bench_load_{options.entries}"
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(name, keep=options.keep) as (env, kept):
         env = {**env, "DJANGO_SETTINGS_MODULE": "tickerarchive.settings"}
         started = time.monotonic()
-        manage(env, "generate_dumps", "--entries", str(options.entries), "--seed", "7", "--out", f"{tmp}/dumps")
-        manage(env, "load_gazetteer")
-        manage(env, "ingest", f"{tmp}/dumps")
+        if not kept:
+            manage(env, "generate_dumps", "--entries", str(options.entries), "--seed", "7", "--out", f"{tmp}/dumps")
+            manage(env, "load_gazetteer")
+            manage(env, "ingest", f"{tmp}/dumps")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         urls = Path(tmp) / "urls.txt"
         paths = subprocess.run([sys.executable, "-c", URLS_CODE], env=env, cwd=ROOT, check=True,
                                capture_output=True, text=True).stdout.split()
         random.Random(7).shuffle(paths)
         urls.write_text("\n".join(paths) + "\n")
-        print(f"{options.entries} entries ingested in {time.monotonic() - started:.0f} s; {len(paths)} URLs "
+        print(f"{options.entries} entries {'kept from the last run' if kept else 'ingested'}, "
+              f"ready in {time.monotonic() - started:.0f} s; {len(paths)} URLs "
               f"({sum(p.startswith('/?') for p in paths)} searches, {sum(p.startswith('/eintrag/') for p in paths)} entries, "
               f"the rest day pages)")
 
@@ -89,6 +109,11 @@ def main() -> int:
         server = start_gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log")
         try:
             wrk(port, 10, options.clients, urls)  # warm-up: every worker has imported and cached what it needs
+            kinds = {"search": "/?", "entry": "/eintrag/", "day": "/"}
+            alone = {kind: median_ms(port, [p for p in paths if p.startswith(prefix) and
+                                            (kind != "day" or not p.startswith(("/?", "/eintrag/")))][:15])
+                     for kind, prefix in kinds.items()}
+            print("one client alone, median: " + ", ".join(f"{kind} {ms:.0f} ms" for kind, ms in alone.items()))
             before = worker_rss_mb(server.pid)
             output = wrk(port, options.seconds, options.clients, urls)
             after = worker_rss_mb(server.pid)

@@ -17,20 +17,27 @@ def _with_database(url: str, name: str) -> str:
 
 
 @contextlib.contextmanager
-def scratch_database(name: str):
-    """Yields the environment for commands that work on the scratch database `name`."""
+def scratch_database(name: str, keep: bool = False):
+    """Yields (environment for commands on the scratch database `name`, whether it was kept from before).
+
+    keep: leave the database for the next run, which then reuses it as it is.
+    """
     server = os.environ["DATABASE_URL"]
     admin_url = _with_database(server, "postgres")
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+        kept = keep and admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        if not kept:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     env = {**os.environ, "DATABASE_URL": _with_database(server, name)}
     try:
-        manage(env, "migrate", "--noinput", "-v", "0")
-        yield env
+        if not kept:
+            manage(env, "migrate", "--noinput", "-v", "0")
+        yield env, kept
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:

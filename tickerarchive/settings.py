@@ -168,6 +168,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_VERBOSE = False
+if SECURE:  # behind the HTTPS proxy every request comes from the proxy: take the client's address it passes on
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 # No query of a web request may hold the database longer than this (0: no limit). Set per
 # request by DatabaseGuardMiddleware, so ingest, migrations and the shell are never cut off.
