@@ -19,11 +19,12 @@ test: venv
 	$(WITH_DB) $(PY) -m pytest $(PYTEST_ARGS)
 
 # Long runs, not part of `make test`: hypothesis prints how many inputs each test tried.
-FUZZ_EXAMPLES ?= 40000
+# `make fuzz`: 3 x FUZZ_EXAMPLES parser inputs, one process per property test.
+FUZZ_EXAMPLES ?= 34000
 HOSTILE_EXAMPLES ?= 1000
 fuzz: venv
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(WITH_DB) $(PY) -m pytest -q -p no:cacheprovider \
-		--hypothesis-show-statistics tests/properties
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=fuzz $(WITH_DB) sh -c '$(PY) -m pytest --collect-only -q tests/properties \
+		| grep :: | xargs -P 3 -I{} $(PY) -m pytest -q -p no:cacheprovider --hypothesis-show-statistics {}'
 
 # 60 s at 32 clients against gunicorn over 20,000 generated entries (needs wrk: apt-get install wrk)
 load: venv
