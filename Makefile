@@ -31,8 +31,8 @@ load: venv
 	$(WITH_DB) $(PY) bench/load.py
 
 fuzz-web: venv
-	HOSTILE_EXAMPLES=$(HOSTILE_EXAMPLES) $(WITH_DB) $(PY) -m pytest -q -p no:cacheprovider \
-		--hypothesis-show-statistics tests/search/test_hostile_properties.py
+	HOSTILE_EXAMPLES=$(HOSTILE_EXAMPLES) $(WITH_DB) $(PY) -m pytest -q -s -p no:cacheprovider \
+		tests/search/test_hostile_properties.py
 
 # Reinstalled only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml

@@ -67,8 +67,8 @@ def median_ms(port: int, paths: list[str]) -> float:
     return statistics.median(times)
 
 
-def wrk(port: int, seconds: int, clients: int, urls: Path) -> str:
-    run = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
+def wrk(port: int, seconds: int, clients: int, urls: Path, timeout: int) -> str:
+    run = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", f"{timeout}s",
                           "-s", str(HERE / "load.lua"), f"http://127.0.0.1:{port}", "--", str(urls)],
                          capture_output=True, text=True)
     if run.returncode != 0:
@@ -82,6 +82,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--timeout", type=int, default=30,
+                        help="seconds a client waits for an answer before wrk counts an error")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database for the next run (which reuses it)")
     options = parser.parse_args()
     if not shutil.which("wrk"):
@@ -108,14 +110,14 @@ def main() -> int:
         port = free_port()
         server = start_gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log")
         try:
-            wrk(port, 10, options.clients, urls)  # warm-up: every worker has imported and cached what it needs
+            wrk(port, 10, options.clients, urls, options.timeout)  # warm-up: every worker has imported and cached what it needs
             kinds = {"search": "/?", "entry": "/eintrag/", "day": "/"}
             alone = {kind: median_ms(port, [p for p in paths if p.startswith(prefix) and
                                             (kind != "day" or not p.startswith(("/?", "/eintrag/")))][:15])
                      for kind, prefix in kinds.items()}
             print("one client alone, median: " + ", ".join(f"{kind} {ms:.0f} ms" for kind, ms in alone.items()))
             before = worker_rss_mb(server.pid)
-            output = wrk(port, options.seconds, options.clients, urls)
+            output = wrk(port, options.seconds, options.clients, urls, options.timeout)
             after = worker_rss_mb(server.pid)
         finally:
             server.terminate()

@@ -3,11 +3,12 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.test import Client
 
 from support import TESTS
@@ -70,9 +71,7 @@ def test_every_response_has_a_content_security_policy(client, url):
 def test_not_found_is_our_german_page(client):
     for url in ("/gibt-es-nicht/", "/eintrag/999999/", "/ort/nirgendwo/", "/kein-ticker/2025/01/01/x/"):
         page = client.get(url)
-        assert page.status_code == 404
-        assert "Seite nicht gefunden" in page.content.decode() or "Kein" in page.content.decode()
-    assert "Seite nicht gefunden" in client.get("/gibt-es-nicht/").content.decode()
+        assert page.status_code == 404 and "Seite nicht gefunden" in page.content.decode(), url
 
 
 @pytest.mark.django_db
@@ -92,7 +91,7 @@ def login(client, username, password):
 @pytest.mark.django_db
 def test_admin_login_is_throttled_per_user_and_address(settings):
     settings.AXES_FAILURE_LIMIT = 5
-    settings.AXES_COOLOFF_TIME = timedelta(seconds=2)
+    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
     User.objects.create_superuser("redaktion", password="richtiges-Passwort-42")
     User.objects.create_superuser("andere", password="anderes-Passwort-42")
     guesser = Client()
@@ -102,6 +101,6 @@ def test_admin_login_is_throttled_per_user_and_address(settings):
     assert locked.status_code == 429 and "Anmeldung vorübergehend gesperrt" in locked.content.decode()
     # Another account from the same address is not locked out by someone guessing this one.
     assert login(Client(), "andere", "anderes-Passwort-42").status_code == 302
-    time.sleep(2.1)  # the cool-off passes
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=16))  # the cool-off passes
     after = login(Client(), "redaktion", "richtiges-Passwort-42")
     assert after.status_code == 302 and after["Location"] == "/admin/"
