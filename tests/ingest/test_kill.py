@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ingest.render import DraftEntry, render_dump
+from ingest.render import DraftEntry, DraftPicture, render_dump
 from support import TESTS, subprocess_database_url
 from tickerarchive.models import Entry, IngestEvent, Picture, SourceDump, Ticker
 
@@ -23,7 +23,8 @@ def write_corpus(directory, dumps: int, entries_per_dump: int) -> None:
         minutes = sorted(rng.sample(range(60, 24 * 60), entries_per_dump), reverse=True)
         entries = [
             DraftEntry(f"{m // 60:02d}:{m % 60:02d}", f"Meldung {day}-{n}: " + " ".join(rng.choices(WORDS, k=5)),
-                       [" ".join(rng.choices(WORDS, k=40)) + "."])
+                       [" ".join(rng.choices(WORDS, k=40)) + "."],
+                       [DraftPicture(None, f"Bild {day}-{n}: " + " ".join(rng.choices(WORDS, k=6)) + ".", "dpa")] if n % 5 == 0 else [])
             for n, m in enumerate(minutes)
         ]
         text = render_dump(title="Test-Liveticker", entries=entries, page_datetime=opened)
@@ -39,7 +40,9 @@ def ingest_process(directory):
 
 
 def snapshot():
-    return sorted(Entry.objects.values_list("ticker__slug", "published_at", "headline", "body", "source_dump__sha256"))
+    entries = sorted(Entry.objects.values_list("ticker__slug", "published_at", "headline", "body", "source_dump__sha256"))
+    pictures = sorted(Picture.objects.values_list("entry__published_at", "caption", "credit"))
+    return entries, pictures
 
 
 def purge():
@@ -56,7 +59,7 @@ def test_killed_ingest_rerun_equals_clean_run(tmp_path):
     clean = ingest_process(tmp_path)
     assert clean.wait(timeout=300) == 0, clean.stderr.read().decode()
     expected = snapshot()
-    assert len(expected) == dumps * 25
+    assert len(expected[0]) == dumps * 25 and len(expected[1]) == dumps * 5
 
     interrupted = []
     for loaded_before_kill in (1, dumps // 2, dumps - 40):
