@@ -67,13 +67,21 @@ def median_ms(port: int, paths: list[str]) -> float:
     return statistics.median(times)
 
 
-def wrk(port: int, seconds: int, clients: int, urls: Path, timeout: int) -> str:
-    run = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", f"{timeout}s",
-                          "-s", str(HERE / "load.lua"), f"http://127.0.0.1:{port}", "--", str(urls)],
-                         capture_output=True, text=True)
+def wrk(port: int, seconds: int, clients: int, urls: Path, timeout: int, sample=None) -> str:
+    """wrk's report; sample() is called every 10 s while it runs."""
+    run = subprocess.Popen(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", f"{timeout}s",
+                            "-s", str(HERE / "load.lua"), f"http://127.0.0.1:{port}", "--", str(urls)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while sample is not None:
+        try:
+            run.wait(timeout=10)
+            break
+        except subprocess.TimeoutExpired:
+            sample()
+    stdout, stderr = run.communicate()
     if run.returncode != 0:
-        raise SystemExit(f"wrk failed: {run.stdout}{run.stderr}")
-    return run.stdout
+        raise SystemExit(f"wrk failed: {stdout}{stderr}")
+    return stdout
 
 
 def main() -> int:
@@ -82,6 +90,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--warm-up", type=int, default=30, help="seconds of load before the measured run")
     parser.add_argument("--timeout", type=int, default=30,
                         help="seconds a client waits for an answer before wrk counts an error")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database for the next run (which reuses it)")
@@ -110,15 +119,19 @@ def main() -> int:
         port = free_port()
         server = start_gunicorn(env, port, options.workers, Path(tmp) / "gunicorn.log")
         try:
-            wrk(port, 10, options.clients, urls, options.timeout)  # warm-up: every worker has imported and cached what it needs
+            # warm-up: every worker has imported, compiled and cached what it needs
+            wrk(port, options.warm_up, options.clients, urls, options.timeout)
             kinds = {"search": "/?", "entry": "/eintrag/", "day": "/"}
             alone = {kind: median_ms(port, [p for p in paths if p.startswith(prefix) and
                                             (kind != "day" or not p.startswith(("/?", "/eintrag/")))][:15])
                      for kind, prefix in kinds.items()}
             print("one client alone, median: " + ", ".join(f"{kind} {ms:.0f} ms" for kind, ms in alone.items()))
             before = worker_rss_mb(server.pid)
-            output = wrk(port, options.seconds, options.clients, urls, options.timeout)
+            series = [before]
+            output = wrk(port, options.seconds, options.clients, urls, options.timeout,
+                         sample=lambda: series.append(worker_rss_mb(server.pid)))
             after = worker_rss_mb(server.pid)
+            series.append(after)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -130,7 +143,9 @@ def main() -> int:
               f"at {options.clients} clients, {options.workers} gunicorn workers")
         print(f"errors: {socket_errors + non2xx} (socket errors {socket_errors}, non-2xx {non2xx})")
         for pid in sorted(before):
-            print(f"worker {pid}: RSS {before[pid]:.1f} MB before, {after.get(pid, float('nan')):.1f} MB after")
+            every_10_s = " ".join(f"{sample.get(pid, float('nan')):.1f}" for sample in series)
+            print(f"worker {pid}: RSS {before[pid]:.1f} MB before, {after.get(pid, float('nan')):.1f} MB after "
+                  f"(every 10 s: {every_10_s})")
         print(f"workers replaced during the run: {len(set(after) - set(before))}")
         return 0 if socket_errors + non2xx == 0 and set(after) == set(before) else 1
 
