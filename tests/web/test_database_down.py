@@ -51,22 +51,27 @@ def get(url):
 @pytest.fixture
 def site(tmp_path):
     database = ThrowAwayDatabase()
-    url = database.devdb("start")
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEVELOPMENT": "1"}
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    steps = (["migrate", "--noinput"], ["ingest", str(ROOT / "samples" / "dumps")], ["collectstatic", "--noinput", "-v", "0"])
-    for step in steps:
-        run = subprocess.run(manage + step, env=env, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr
-    port = free_port(range(8390, 8400))
-    server = start_gunicorn(env, port, workers=1, log=tmp_path / "gunicorn.log")
-    base = f"http://127.0.0.1:{port}"
     try:
-        yield database, base
+        url = database.devdb("start")
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_DEVELOPMENT": "1"}
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        steps = (["migrate", "--noinput"], ["ingest", str(ROOT / "samples" / "dumps")], ["collectstatic", "--noinput", "-v", "0"])
+        for step in steps:
+            run = subprocess.run(manage + step, env=env, capture_output=True, text=True, timeout=300)
+            assert run.returncode == 0, run.stderr
+        port = free_port(range(8390, 8400))
+        server = start_gunicorn(env, port, workers=1, log=tmp_path / "gunicorn.log")
+        try:
+            yield database, f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        database.remove()
+        database.remove()  # even when a step failed: no cluster is left running
 
 
 def test_database_down_gives_503_and_the_site_recovers_by_itself(site):
