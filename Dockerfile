@@ -7,7 +7,7 @@ COPY ingest ingest
 COPY templates templates
 COPY static static
 RUN pip install --no-cache-dir . \
-    && DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput --verbosity 0
+    && DATABASE_URL=postgres://build@localhost/build DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
 RUN useradd --system --no-create-home archive
 USER archive
 EXPOSE 8000

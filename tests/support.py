@@ -1,12 +1,21 @@
 """Helpers shared by the tests (importable: tests/ is on pytest's pythonpath)."""
 import io
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 TESTS = Path(__file__).resolve().parent
 SHARED = TESTS.parent.parent / "shared"
 FIXTURE_DUMPS = TESTS / "fixtures" / "dumps"  # invented dumps, one per quirk of the format
+
+
+def subprocess_database_url() -> str:
+    """DATABASE_URL with the test database's name: the subprocess writes where the test reads."""
+    url = urlsplit(settings.DATABASE_URL)
+    return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
 
 
 class CommandRun:

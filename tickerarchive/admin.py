@@ -228,6 +228,9 @@ class SourceDumpAdmin(admin.ModelAdmin):
     )
     actions = ("reingest",)
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     @admin.display(description="Warnungen")
     def warning_count(self, dump):
         return len(dump.parse_warnings) + len(dump.unparsed_lines)
@@ -242,7 +245,7 @@ class SourceDumpAdmin(admin.ModelAdmin):
 
     @admin.display(description="Rohtext")
     def raw_text_view(self, dump):
-        return format_html('<pre class="raw-dump" style="white-space:pre-wrap;max-height:40em;overflow:auto">{}</pre>', dump.raw_text)
+        return format_html('<pre class="raw-dump">{}</pre>', dump.raw_text)
 
     @admin.action(description="Erneut einlesen (Korrekturen bleiben erhalten)", permissions=["change"])
     def reingest(self, request, queryset):

@@ -227,6 +227,7 @@ def main(argv: list[str]) -> int:
                 log("exec needs a command")
                 return 2
             env = dict(os.environ)
+            env.setdefault("DJANGO_DEVELOPMENT", "1")  # the development secret key is allowed (settings.py)
             if not env.get("DATABASE_URL"):
                 env["DATABASE_URL"] = cluster().start()
             os.execvpe(args[0], args, env)

@@ -53,7 +53,7 @@ def _best(q: str, named: dict[int, set[str]]) -> list[int]:
 
 
 def _candidates(owner_model, alias_model, owner: str, q: str) -> dict[int, set[str]]:
-    wanted = fold(q)
+    wanted = fold(q).replace("\x00", "")  # PostgreSQL text cannot hold NUL: no name contains one
     if len(wanted) < 2:
         return {}
     narrow = Q(folded__startswith=wanted[:2]) | Q(folded__contains=wanted)

@@ -1,7 +1,9 @@
 """Settings come from the environment; defaults suit a developer's machine."""
 import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -16,9 +18,14 @@ def env_bool(name: str, default: bool) -> bool:
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and os.environ.get("DJANGO_REQUIRE_SECRET_KEY"):
-        raise RuntimeError("DJANGO_SECRET_KEY must be set")
-    # Only for local use: `make run` and the tests. Deployments set DJANGO_SECRET_KEY.
+    # The rule: without DJANGO_SECRET_KEY nothing starts, unless it is local development:
+    # DJANGO_DEBUG=1, or DJANGO_DEVELOPMENT=1, which `make run`, `make test` and
+    # `python -m tickerarchive.devdb exec` set for their commands.
+    if not (DEBUG or env_bool("DJANGO_DEVELOPMENT", False)):
+        raise RuntimeError(
+            "DJANGO_SECRET_KEY is not set: a deployment needs its own secret key from the environment "
+            "(local development: DJANGO_DEVELOPMENT=1, as `make run` and `make test` set it)"
+        )
     SECRET_KEY = "insecure-local-development-key"
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 
@@ -33,13 +40,16 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_filters",
     "simple_history",
+    "axes",
     "tickerarchive.apps.TickerArchiveConfig",
     "ingest",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tickerarchive.reliability.DatabaseGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -47,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "tickerarchive.urls"
@@ -129,3 +140,71 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+
+# --- Security and reliability --------------------------------------------------------------
+# Kept in one block: HTTPS, Content-Security-Policy, admin login throttling, statement timeout.
+
+# Behind an HTTPS proxy in production: DJANGO_SECURE=1 turns on the redirect to HTTPS, HSTS and
+# cookies sent over HTTPS only. Off by default, so `make run` over plain http keeps working.
+SECURE = env_bool("DJANGO_SECURE", False)
+if SECURE:
+    SECURE_SSL_REDIRECT = True
+    # The proxy terminates TLS and says so in this header (nginx: proxy_set_header X-Forwarded-Proto $scheme).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp): our own files only, no inline
+# scripts or styles. Map tiles come from MAP_TILE_URL's host when it is set.
+from csp.constants import NONE, SELF  # noqa: E402
+
+
+def tile_source(url: str) -> str:
+    """The CSP source of a tile URL template: https://{s}.tile.example.org/{z}/... -> https://*.tile.example.org"""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, *([tile_source(MAP_TILE_URL)] if MAP_TILE_URL else [])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Admin login throttled (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user
+# name from one address, that pair gets 429 until the cool-off has passed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_VERBOSE = False
+if SECURE:  # behind the HTTPS proxy every request comes from the proxy: take the client's address it passes on
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# No query of a web request may hold the database longer than this (0: no limit). Set per
+# request by DatabaseGuardMiddleware, so ingest, migrations and the shell are never cut off.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("WEB_STATEMENT_TIMEOUT_MS", 5000))
+# What the 503 page tells browsers and clients while the database is away.
+RETRY_AFTER_SECONDS = 30

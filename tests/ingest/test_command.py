@@ -207,6 +207,19 @@ def test_oversized_file_fails_with_a_clear_message_before_reading_it(tmp_path):
     assert loader.load(good).created == 1
 
 
+def test_200_mb_dump_is_refused_by_name_and_the_rest_still_lands(tmp_path):
+    huge = tmp_path / "riesig_2025-11-14.txt"
+    with huge.open("wb") as f:
+        f.truncate(200 * 10**6)  # sparse: no disk used, and never read
+    write(tmp_path, "good_2025-11-14.txt", page(MORNING))
+    run, report = ingest_json(tmp_path)
+    assert run.exit_code == 1 and report["entries_created"] == 1
+    [failure] = report["failed"]
+    assert failure["path"] == str(huge)
+    assert "riesig_2025-11-14.txt" in failure["error"] and "too large" in failure["error"]
+    assert not SourceDump.objects.filter(file_name=huge.name).exists()
+
+
 def test_page_with_fifty_thousand_entries_ingests(tmp_path):
     newest = datetime(2025, 11, 14, 23, 59)
     entries = [

@@ -6,14 +6,11 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from ingest.render import DraftEntry, render_dump
-from support import TESTS
+from ingest.render import DraftEntry, DraftPicture, render_dump
+from support import TESTS, subprocess_database_url
 from tickerarchive.models import Entry, IngestEvent, Picture, SourceDump, Ticker
 
 WORDS = "Angriff Drohnen Hafen Kiew Region Odessa Waffenruhe Gespräche Ministerium Front Energie Nacht".split()
@@ -26,21 +23,16 @@ def write_corpus(directory, dumps: int, entries_per_dump: int) -> None:
         minutes = sorted(rng.sample(range(60, 24 * 60), entries_per_dump), reverse=True)
         entries = [
             DraftEntry(f"{m // 60:02d}:{m % 60:02d}", f"Meldung {day}-{n}: " + " ".join(rng.choices(WORDS, k=5)),
-                       [" ".join(rng.choices(WORDS, k=40)) + "."])
+                       [" ".join(rng.choices(WORDS, k=40)) + "."],
+                       [DraftPicture(None, f"Bild {day}-{n}: " + " ".join(rng.choices(WORDS, k=6)) + ".", "dpa")] if n % 5 == 0 else [])
             for n, m in enumerate(minutes)
         ]
         text = render_dump(title="Test-Liveticker", entries=entries, page_datetime=opened)
         (directory / f"test-ticker_{opened:%Y-%m-%d}.txt").write_text(text, encoding="utf-8")
 
 
-def _test_database_url() -> str:
-    """DATABASE_URL with the test database's name: the subprocess writes where the test reads."""
-    url = urlsplit(settings.DATABASE_URL)
-    return urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
-
-
 def ingest_process(directory):
-    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url()}
     return subprocess.Popen(
         [sys.executable, str(TESTS.parent / "manage.py"), "ingest", str(directory)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -48,7 +40,9 @@ def ingest_process(directory):
 
 
 def snapshot():
-    return sorted(Entry.objects.values_list("ticker__slug", "published_at", "headline", "body", "source_dump__sha256"))
+    entries = sorted(Entry.objects.values_list("ticker__slug", "published_at", "headline", "body", "source_dump__sha256"))
+    pictures = sorted(Picture.objects.values_list("entry__published_at", "caption", "credit"))
+    return entries, pictures
 
 
 def purge():
@@ -65,7 +59,7 @@ def test_killed_ingest_rerun_equals_clean_run(tmp_path):
     clean = ingest_process(tmp_path)
     assert clean.wait(timeout=300) == 0, clean.stderr.read().decode()
     expected = snapshot()
-    assert len(expected) == dumps * 25
+    assert len(expected[0]) == dumps * 25 and len(expected[1]) == dumps * 5
 
     interrupted = []
     for loaded_before_kill in (1, dumps // 2, dumps - 40):
