@@ -252,17 +252,19 @@ def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
 
 
 def _copy_links(model, column: str, wanted: dict[int, Counter]) -> int:
-    """Links of entries inserted in this transaction: COPY, the fastest way in."""
+    """Links of entries inserted in this transaction: COPY, the fastest way in. The rows are
+    only numbers and constants, so they are written as COPY text in one piece (adapting
+    row by row with write_row cost more than the database's side)."""
+    suffix = f"\t{LinkOrigin.AUTOMATIC.value}\tf\n"
     rows = [
-        (entry_id, target_id, min(mentions, 32767), LinkOrigin.AUTOMATIC.value, False)
+        f"{entry_id}\t{target_id}\t{min(mentions, 32767)}{suffix}"
         for entry_id, counts in wanted.items() for target_id, mentions in counts.items()
     ]
     if rows:
         with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY {model._meta.db_table} (entry_id, {column}, mentions, origin, removed) FROM STDIN"
         ) as copy:
-            for row in rows:
-                copy.write_row(row)
+            copy.write("".join(rows))
     return len(rows)
 
 
