@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 WORKERS ?= 3
 
-.PHONY: run test venv db dbstop migrate gazetteer ingest static clean
+.PHONY: run test venv db dbstop migrate gazetteer ingest static clean bench-ingest bench-search bench-http
 
 run: ingest static
 	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
@@ -44,6 +44,21 @@ ingest: gazetteer
 
 static: venv
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+# Benchmarks (bench/, results in bench/RESULTS.md); not part of the tests. Options: BENCH_ARGS="--entries 100000".
+$(VENV)/.bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench-ingest: $(VENV)/.bench
+	$(WITH_DB) $(PY) bench/ingest.py $(BENCH_ARGS)
+
+bench-search: $(VENV)/.bench
+	$(WITH_DB) $(PY) bench/search.py $(BENCH_ARGS)
+
+bench-http: $(VENV)/.bench
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(WITH_DB) $(PY) bench/web.py $(BENCH_ARGS)
 
 clean: dbstop
 	rm -rf $(VENV) .devdb staticfiles *.egg-info .pytest_cache .hypothesis
