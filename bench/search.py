@@ -25,7 +25,8 @@ import common  # noqa: E402
 # phrases, exclusions and OR, with and without filters, both orders. Dates are filled in
 # relative to the newest entry.
 QUERIES = [
-    ("rare word", {"q": "Umspannwerk"}),
+    ("rare word", {"q": "Tschornomorsk"}),
+    ("uncommon word", {"q": "Umspannwerk"}),
     ("medium word", {"q": "Drohnenangriff"}),
     ("frequent word", {"q": "Angriff"}),
     ("very frequent word", {"q": "Ukraine"}),
@@ -35,7 +36,7 @@ QUERIES = [
     ("exclusion", {"q": "Putin -Trump"}),
     ("OR", {"q": "Kraftwerk OR Umspannwerk"}),
     ("frequent + last 30 days", {"q": "Angriff", "date_from": "{month_ago}", "date_to": "{newest}"}),
-    ("rare + region", {"q": "Umspannwerk", "region": "region-odessa"}),
+    ("rare + region", {"q": "Hafen Umspannwerk", "region": "region-odessa"}),
     ("frequent + region", {"q": "Angriff", "region": "region-odessa"}),
     ("frequent + person", {"q": "Angriff", "person": "wolodymyr-selenskyj"}),
     ("region only", {"region": "region-kursk"}),
@@ -123,16 +124,15 @@ class TantivyArchive:
     def _build(self) -> float:
         from django.db import connection
 
-        from tickerarchive.search import COUNTRY_OF, REGION_OF
         from tickerarchive.models import EntryPerson, EntryPlace
+        from tickerarchive.search import place_units
 
         started = time.monotonic()
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
+        units = place_units()
         places: dict[int, list[tuple[int, int | None, int | None]]] = {}
-        for entry_id, place_id, region, country in (
-            EntryPlace.objects.filter(removed=False).annotate(unit=REGION_OF, top=COUNTRY_OF)
-            .values_list("entry_id", "place_id", "unit", "top").iterator(chunk_size=20_000)
-        ):
+        for entry_id, place_id in EntryPlace.objects.filter(removed=False).values_list("entry_id", "place_id").iterator(chunk_size=20_000):
+            region, country, _place = units[place_id]
             places.setdefault(entry_id, []).append((place_id, region, country))
         people: dict[int, list[int]] = {}
         for entry_id, person_id in EntryPerson.objects.filter(removed=False).values_list("entry_id", "person_id").iterator(chunk_size=20_000):
