@@ -261,7 +261,7 @@ def _copy_links(model, column: str, wanted: dict[int, Counter]) -> int:
         for entry_id, counts in wanted.items() for target_id, mentions in counts.items()
     ]
     if rows:
-        with connection.cursor() as cursor, cursor.cursor.copy(
+        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY {model._meta.db_table} (entry_id, {column}, mentions, origin, removed) FROM STDIN"
         ) as copy:
             copy.write("".join(rows))

@@ -264,7 +264,9 @@ def _copy_new_entries(ticker: Ticker, dump: SourceDump, entries: list[ParsedEntr
     if not entries:
         return []
     table = Entry._meta.db_table
-    with connection.cursor() as cursor:
+    # COPY goes through psycopg's own cursor: wrap its errors as Django's, so a bad row fails
+    # this dump (DatabaseError in load) and not the whole run.
+    with connection.wrap_database_errors, connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(entries)]
         )
