@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     modes = args.modes.split(",")
     lines = [
-        "## Ingest", "", common.machine(), "",
+        f"## Ingest, {' and '.join(f'{n:,}' for n in args.entries)} entries", "", common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/ingest.py --entries "
         f"{' '.join(map(str, args.entries))} --rounds {args.rounds} --modes {args.modes}`", "",
         "| entries | generate | ingest with linking | ingest `--no-link` | linking adds (wall) | linking adds "
@@ -129,7 +129,7 @@ def main() -> None:
         "`COPY` of those same rows from the client into a table made with `LIKE tickerarchive_entry INCLUDING "
         "GENERATED` (the same stored tsvector, no index, no constraint). Medians of the rounds."
     )
-    common.write_section("ingest", "\n".join(lines))
+    common.write_section(f"ingest {' '.join(map(str, args.entries))} {args.modes}", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -217,7 +217,7 @@ def main() -> None:
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cursor.fetchone()[0]
     lines = [
-        "## Search", "", common.machine(), "",
+        f"## Search, {args.entries:,} entries", "", common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/search.py --entries {args.entries} --repeat {args.repeat}`",
         "", f"{total:,} entries (database {size}); tantivy index "
         + (f"built in {engine.build_seconds:.0f} s" if engine.build_seconds else "reused") + ". "
@@ -252,7 +252,7 @@ def main() -> None:
         f"by relevance {worst['relevance']:.0f} ms (target 150). Hits: the archive's capped count "
         "(tantivy's exact count in brackets).",
     ]
-    common.write_section("search", "\n".join(lines))
+    common.write_section(f"search {args.entries}", "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     lines = [
-        "## HTTP", "", common.machine(), "",
+        f"## HTTP, {args.entries:,} entries", "", common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/web.py --entries {args.entries} "
         f"--seconds {args.seconds} --clients {args.clients} --workers {args.workers} --rounds {args.rounds}`", "",
         f"gunicorn with {args.workers} sync workers (as `make run`), wrk with {args.clients} connections for "
@@ -119,7 +119,7 @@ def main() -> None:
             + ", ".join(f"{r['errors']} ({r['connect']}/{r['read']}/{r['write']}/{r['status']}/{r['timeout']})" for r in runs)
             + " |"
         )
-    common.write_section("http", "\n".join(lines))
+    common.write_section(f"http {args.entries}", "\n".join(lines))
 
 
 if __name__ == "__main__":
