@@ -62,6 +62,14 @@ def berlin_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BERLIN)
 
 
+class BerlinDay(Func):
+    """The Berlin calendar day of a time as 'YYYY-MM-DD' text: reading 10,000 facet rows as
+    text is several times cheaper than as timestamps converted in Python."""
+
+    template = f"to_char(%(expressions)s AT TIME ZONE '{BERLIN.key}', 'YYYY-MM-DD')"
+    output_field = TextField()
+
+
 def place_and_descendants(place: Place) -> list[int]:
     """A region includes its towns: the place and everything below it."""
     with connection.cursor() as cursor:
@@ -342,6 +350,14 @@ def place_units() -> dict[int, tuple[int | None, int | None, Place]]:
     return units
 
 
+def _of_entries(links: QuerySet, ids: list[int]) -> QuerySet:
+    """Link rows of these entries, the ids sent as one array: `entry_id IN (10,000 parameters)`
+    cost more to build and to parse than to run, and made PostgreSQL scan the whole link
+    table; `= ANY(array)` probes the (entry, target) index once per id."""
+    column = f'"{links.model._meta.db_table}"."entry_id"'
+    return links.extra(where=[f"{column} = ANY(%s::bigint[])"], params=[ids])
+
+
 def _top(entries_per_key: dict, limit: int, tie_break) -> list:
     """(key, number of distinct entries), most first, ties by tie_break(key)."""
     return sorted(((key, len(ids)) for key, ids in entries_per_key.items()),
@@ -362,7 +378,7 @@ def _place_counts(links: list[tuple[int, int]], units: dict, level: int, limit: 
 
 def _people_counts(ids: list[int], limit: int) -> list[dict]:
     entries_per_person: dict[int, set[int]] = {}
-    for entry_id, person_id in (EntryPerson.objects.filter(entry_id__in=ids, removed=False)
+    for entry_id, person_id in (_of_entries(EntryPerson.objects.filter(removed=False), ids)
                                 .exclude(person__status=Person.Status.REJECTED).values_list("entry_id", "person_id")):
         entries_per_person.setdefault(person_id, set()).add(entry_id)
     people = Person.objects.only("slug", "name").in_bulk(list(entries_per_person))
@@ -376,13 +392,14 @@ def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: in
     At most `sample` hits are counted, the newest: all of them when the count is exact (it is at
     most the cap), otherwise the note says so. Their ids are read once (an index walk for
     the newest entries), so no facet ever aggregates or joins the whole table."""
-    rows = list(entries.order_by("-published_at", "-pk").values_list("pk", "ticker_id", "published_at")[:sample])
+    rows = list(entries.order_by("-published_at", "-pk").annotate(day=BerlinDay("published_at"))
+                .values_list("pk", "ticker_id", "day")[:sample])
     ids = [pk for pk, _, _ in rows]
     per_ticker = Counter(ticker_id for _, ticker_id, _ in rows)
-    per_day = Counter(moment.astimezone(BERLIN).date() for _, _, moment in rows)
+    per_day = {date.fromisoformat(day): n for day, n in Counter(day for _, _, day in rows).items()}
     tickers = {t.pk: t for t in Ticker.objects.filter(pk__in=per_ticker)}
     # The links of the hits are read once; regions and countries are counted from them here.
-    links = list(EntryPlace.objects.filter(entry_id__in=ids, removed=False).values_list("entry_id", "place_id")) if ids else []
+    links = list(_of_entries(EntryPlace.objects.filter(removed=False), ids).values_list("entry_id", "place_id")) if ids else []
     units = place_units() if links else {}
     return Facets(
         tickers=[{"slug": tickers[pk].slug, "name": tickers[pk].title, "count": n}
