@@ -11,7 +11,7 @@ WORKERS ?= 3
 # Threaded workers: a sync worker is killed after --timeout (30 s) even while it streams an export.
 THREADS ?= 4
 
-.PHONY: run test fuzz fuzz-web load venv db dbstop migrate gazetteer ingest static clean outline
+.PHONY: run test fuzz fuzz-web load venv db dbstop migrate gazetteer ingest static clean outline bench-ingest bench-search bench-http
 
 run: ingest static
 	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
@@ -62,6 +62,21 @@ ingest: gazetteer
 
 static: venv
 	DJANGO_DEVELOPMENT=1 $(PY) manage.py collectstatic --noinput --verbosity 0
+
+# Benchmarks (bench/, results in bench/RESULTS.md); not part of the tests. Options: BENCH_ARGS="--entries 100000".
+$(VENV)/.bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench-ingest: $(VENV)/.bench
+	$(WITH_DB) $(PY) bench/ingest.py $(BENCH_ARGS)
+
+bench-search: $(VENV)/.bench
+	$(WITH_DB) $(PY) bench/search.py $(BENCH_ARGS)
+
+bench-http: $(VENV)/.bench
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
+	$(WITH_DB) $(PY) bench/web.py $(BENCH_ARGS)
 
 clean: dbstop
 	rm -rf $(VENV) .devdb staticfiles *.egg-info .pytest_cache .hypothesis

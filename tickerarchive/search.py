@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
-    Case, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, TextField, Value, When,
+    Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField,
 )
 from django.db.models.functions import Trunc
 from django.utils.html import escape
@@ -61,6 +61,14 @@ def clean_query(text: str) -> str:
 
 def berlin_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BERLIN)
+
+
+class BerlinDay(Func):
+    """The Berlin calendar day of a time as 'YYYY-MM-DD' text: reading 10,000 facet rows as
+    text is several times cheaper than as timestamps converted in Python."""
+
+    template = f"to_char(%(expressions)s AT TIME ZONE '{BERLIN.key}', 'YYYY-MM-DD')"
+    output_field = TextField()
 
 
 def place_and_descendants(place: Place) -> list[int]:
@@ -309,29 +317,75 @@ class Facets:
 # The unit a linked place counts for (gazetteer levels: country > region > city).
 # Regions: a region with its towns, or a town that lies directly in a country (Kiew).
 COUNTRY, REGION = Place.Kind.COUNTRY, Place.Kind.REGION
-REGION_OF = Case(
-    When(place__kind=REGION, then=F("place_id")),
-    When(place__parent__kind=REGION, then=F("place__parent_id")),
-    When(Q(place__parent__kind=COUNTRY) & ~Q(place__kind=COUNTRY), then=F("place_id")),
-    default=Value(None), output_field=IntegerField(),
-)
-COUNTRY_OF = Case(
-    When(place__kind=COUNTRY, then=F("place_id")),
-    When(place__parent__kind=COUNTRY, then=F("place__parent_id")),
-    When(place__parent__parent__kind=COUNTRY, then=F("place__parent__parent_id")),
-    default=Value(None), output_field=IntegerField(),
-)
 
 
-def _place_counts(ids: list[int], unit: Case, limit: int) -> list[dict]:
-    """Matching entries per unit: an entry linked to a region and one of its towns counts once,
-    like the region filter, which includes the towns."""
-    counts = list(
-        EntryPlace.objects.filter(entry_id__in=ids, removed=False).annotate(unit=unit).exclude(unit=None)
-        .values("unit").annotate(count=Count("entry", distinct=True)).order_by("-count", "unit")[:limit]
-    )
-    names = {p.pk: p for p in Place.objects.filter(pk__in=[c["unit"] for c in counts])}
-    return [{"slug": names[c["unit"]].slug, "name": names[c["unit"]].name, "count": c["count"]} for c in counts]
+def place_units() -> dict[int, tuple[int | None, int | None, Place]]:
+    """Every place id → (the region it counts for, its country, the place). The gazetteer
+    is small (a few thousand places): reading it is cheaper than joining it twice to every
+    link of the hits in SQL."""
+    places = {p.pk: p for p in Place.objects.only("pk", "slug", "name", "kind", "parent_id")}
+
+    def kind(pk: int | None) -> str | None:
+        return places[pk].kind if pk in places else None
+
+    units = {}
+    for pk, place in places.items():
+        parent = place.parent_id
+        grandparent = places[parent].parent_id if parent in places else None
+        if place.kind == REGION:
+            region = pk
+        elif kind(parent) == REGION:
+            region = parent
+        elif kind(parent) == COUNTRY and place.kind != COUNTRY:
+            region = pk
+        else:
+            region = None
+        if place.kind == COUNTRY:
+            country = pk
+        elif kind(parent) == COUNTRY:
+            country = parent
+        elif kind(grandparent) == COUNTRY:
+            country = grandparent
+        else:
+            country = None
+        units[pk] = (region, country, place)
+    return units
+
+
+def _of_entries(links: QuerySet, ids: list[int]) -> QuerySet:
+    """Link rows of these entries, the ids sent as one array: `entry_id IN (10,000 parameters)`
+    cost more to build and to parse than to run, and made PostgreSQL scan the whole link
+    table; `= ANY(array)` probes the (entry, target) index once per id."""
+    column = f'"{links.model._meta.db_table}"."entry_id"'
+    return links.extra(where=[f"{column} = ANY(%s::bigint[])"], params=[ids])
+
+
+def _top(entries_per_key: dict, limit: int, tie_break) -> list:
+    """(key, number of distinct entries), most first, ties by tie_break(key)."""
+    return sorted(((key, len(ids)) for key, ids in entries_per_key.items()),
+                  key=lambda item: (-item[1], tie_break(item[0])))[:limit]
+
+
+def _place_counts(links: list[tuple[int, int]], units: dict, level: int, limit: int) -> list[dict]:
+    """Matching entries per unit (level 0: region, 1: country): an entry linked to a region
+    and one of its towns counts once, like the region filter, which includes the towns."""
+    entries_per_unit: dict[int, set[int]] = {}
+    for entry_id, place_id in links:
+        unit = units[place_id][level] if place_id in units else None
+        if unit is not None:
+            entries_per_unit.setdefault(unit, set()).add(entry_id)
+    return [{"slug": units[unit][2].slug, "name": units[unit][2].name, "count": count}
+            for unit, count in _top(entries_per_unit, limit, lambda unit: unit)]
+
+
+def _people_counts(ids: list[int], limit: int) -> list[dict]:
+    entries_per_person: dict[int, set[int]] = {}
+    for entry_id, person_id in (_of_entries(EntryPerson.objects.filter(removed=False), ids)
+                                .exclude(person__status=Person.Status.REJECTED).values_list("entry_id", "person_id")):
+        entries_per_person.setdefault(person_id, set()).add(entry_id)
+    people = Person.objects.only("slug", "name").in_bulk(list(entries_per_person))
+    return [{"slug": people[pk].slug, "name": people[pk].name, "count": count}
+            for pk, count in _top(entries_per_person, limit, lambda pk: people[pk].name)]
 
 
 MAP_PLACES = 200
@@ -354,22 +408,21 @@ def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: in
     At most `sample` hits are counted, the newest: all of them when the count is exact (it is at
     most the cap), otherwise the note says so. Their ids are read once (an index walk for
     the newest entries), so no facet ever aggregates or joins the whole table."""
-    rows = list(entries.order_by("-published_at", "-pk").values_list("pk", "ticker_id", "published_at")[:sample])
+    rows = list(entries.order_by("-published_at", "-pk").annotate(day=BerlinDay("published_at"))
+                .values_list("pk", "ticker_id", "day")[:sample])
     ids = [pk for pk, _, _ in rows]
     per_ticker = Counter(ticker_id for _, ticker_id, _ in rows)
-    per_day = Counter(moment.astimezone(BERLIN).date() for _, _, moment in rows)
+    per_day = {date.fromisoformat(day): n for day, n in Counter(day for _, _, day in rows).items()}
     tickers = {t.pk: t for t in Ticker.objects.filter(pk__in=per_ticker)}
-    people = list(
-        EntryPerson.objects.filter(entry_id__in=ids, removed=False).exclude(person__status=Person.Status.REJECTED)
-        .values("person__slug", "person__name").annotate(count=Count("entry", distinct=True))
-        .order_by("-count", "person__name")[:limit]
-    ) if ids else []
+    # The links of the hits are read once; regions and countries are counted from them here.
+    links = list(_of_entries(EntryPlace.objects.filter(removed=False), ids).values_list("entry_id", "place_id")) if ids else []
+    units = place_units() if links else {}
     return Facets(
         tickers=[{"slug": tickers[pk].slug, "name": tickers[pk].title, "count": n}
                  for pk, n in sorted(per_ticker.items(), key=lambda item: (-item[1], tickers[item[0]].title))[:limit]],
-        countries=_place_counts(ids, COUNTRY_OF, limit) if ids else [],
-        regions=_place_counts(ids, REGION_OF, limit) if ids else [],
-        people=[{"slug": p["person__slug"], "name": p["person__name"], "count": p["count"]} for p in people],
+        countries=_place_counts(links, units, 1, limit),
+        regions=_place_counts(links, units, 0, limit),
+        people=_people_counts(ids, limit) if ids else [],
         days=[{"date": day, "count": per_day[day]} for day in sorted(per_day, reverse=True)[:31]],
         mapped=_mapped_places(ids) if ids else [],
         sample=None if exact else sample,
