@@ -25,22 +25,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='entryperson',
             name='entry',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, to='tickerarchive.entry'),
-        ),
-        migrations.AlterField(
-            model_name='entryperson',
-            name='person',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, to='tickerarchive.person'),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='tickerarchive.entry'),
         ),
         migrations.AlterField(
             model_name='entryplace',
             name='entry',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, to='tickerarchive.entry'),
-        ),
-        migrations.AlterField(
-            model_name='entryplace',
-            name='place',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, to='tickerarchive.place'),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to='tickerarchive.entry'),
         ),
         migrations.AlterField(
             model_name='historicalentry',
