@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
-    Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField,
+    Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField,
 )
 from django.db.models.functions import Trunc
 from django.utils.html import escape
