@@ -17,7 +17,6 @@ from django.db import connection
 from django.db.models import (
     Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField,
 )
-from django.db.models.functions import Trunc
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -61,14 +60,6 @@ def clean_query(text: str) -> str:
 
 def berlin_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=BERLIN)
-
-
-class BerlinDay(Func):
-    """The Berlin calendar day of a time as 'YYYY-MM-DD' text: reading 10,000 facet rows as
-    text is several times cheaper than as timestamps converted in Python."""
-
-    template = f"to_char(%(expressions)s AT TIME ZONE '{BERLIN.key}', 'YYYY-MM-DD')"
-    output_field = TextField()
 
 
 def place_and_descendants(place: Place) -> list[int]:
@@ -170,8 +161,35 @@ def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> Quer
 
 def capped_count(entries: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """(count, exact): never counts more than cap + 1 rows."""
-    count = entries.order_by().values("pk")[: cap + 1].count()
+    return count_up_to(entries.order_by().values("pk")[: cap + 1].count(), cap)
+
+
+def count_up_to(count: int, cap: int) -> tuple[int, bool]:
     return (count, True) if count <= cap else (cap, False)
+
+
+@dataclass
+class NewestHits:
+    """The newest hits of a search as (id, ticker id, time), read once (an index walk on
+    time and id). The search page derives its count, first page, facets and timeline from
+    them instead of reading the match set once for each."""
+
+    rows: list[tuple[int, int, datetime]]
+
+    @classmethod
+    def read(cls, entries: QuerySet, limit: int) -> "NewestHits":
+        return cls(list(entries.order_by("-published_at", "-pk").values_list("pk", "ticker_id", "published_at")[:limit]))
+
+    def newest(self, number: int) -> "NewestHits":
+        return NewestHits(self.rows[:number])
+
+    @property
+    def ids(self) -> list[int]:
+        return [pk for pk, _, _ in self.rows]
+
+    def berlin_times(self) -> list[datetime]:
+        """Berlin wall times, naive: what days, hours and months are counted in."""
+        return [moment.astimezone(BERLIN).replace(tzinfo=None) for _, _, moment in self.rows]
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -216,7 +234,17 @@ def newest_first_page(entries: QuerySet, *, after: str | None = None, before: st
     if after and (key := decode_cursor(after)):
         moment, pk = key
         entries = entries.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
-    rows = list(entries.order_by("-published_at", "-pk")[: size + 1])
+    return _newest_rows_page(list(entries.order_by("-published_at", "-pk")[: size + 1]), size, after)
+
+
+def first_page_of(newest: NewestHits, size: int = PAGE_SIZE) -> Page:
+    """Page one, newest first, from hits already read: with_details reads the entries by id anyway."""
+    return _newest_rows_page([Entry(pk=pk, ticker_id=ticker_id, published_at=moment)
+                              for pk, ticker_id, moment in newest.rows[: size + 1]], size)
+
+
+def _newest_rows_page(rows: list[Entry], size: int, after: str | None = None) -> Page:
+    """A page from up to size + 1 entries, newest first; the extra one only says there is a next page."""
     has_next = len(rows) > size
     rows = rows[:size]
     return Page(rows, next_cursor=encode_cursor(rows[-1]) if has_next else None,
@@ -323,7 +351,7 @@ def place_units() -> dict[int, tuple[int | None, int | None, Place]]:
     """Every place id → (the region it counts for, its country, the place). The gazetteer
     is small (a few thousand places): reading it is cheaper than joining it twice to every
     link of the hits in SQL."""
-    places = {p.pk: p for p in Place.objects.only("pk", "slug", "name", "kind", "parent_id")}
+    places = {p.pk: p for p in Place.objects.only("pk", "slug", "name", "kind", "parent_id", "latitude", "longitude")}
 
     def kind(pk: int | None) -> str | None:
         return places[pk].kind if pk in places else None
@@ -360,6 +388,16 @@ def _of_entries(links: QuerySet, ids: list[int]) -> QuerySet:
     return links.extra(where=[f"{column} = ANY(%s::bigint[])"], params=[ids])
 
 
+def _entries_per(links, key_of) -> dict:
+    """key → the distinct entries of (entry id, target id) links whose target has a key."""
+    entries_per_key: dict = {}
+    for entry_id, target_id in links:
+        key = key_of(target_id)
+        if key is not None:
+            entries_per_key.setdefault(key, set()).add(entry_id)
+    return entries_per_key
+
+
 def _top(entries_per_key: dict, limit: int, tie_break) -> list:
     """(key, number of distinct entries), most first, ties by tie_break(key)."""
     return sorted(((key, len(ids)) for key, ids in entries_per_key.items()),
@@ -369,52 +407,50 @@ def _top(entries_per_key: dict, limit: int, tie_break) -> list:
 def _place_counts(links: list[tuple[int, int]], units: dict, level: int, limit: int) -> list[dict]:
     """Matching entries per unit (level 0: region, 1: country): an entry linked to a region
     and one of its towns counts once, like the region filter, which includes the towns."""
-    entries_per_unit: dict[int, set[int]] = {}
-    for entry_id, place_id in links:
-        unit = units[place_id][level] if place_id in units else None
-        if unit is not None:
-            entries_per_unit.setdefault(unit, set()).add(entry_id)
+    entries_per_unit = _entries_per(links, lambda place_id: units[place_id][level] if place_id in units else None)
     return [{"slug": units[unit][2].slug, "name": units[unit][2].name, "count": count}
             for unit, count in _top(entries_per_unit, limit, lambda unit: unit)]
 
 
 def _people_counts(ids: list[int], limit: int) -> list[dict]:
-    entries_per_person: dict[int, set[int]] = {}
-    for entry_id, person_id in (_of_entries(EntryPerson.objects.filter(removed=False), ids)
-                                .exclude(person__status=Person.Status.REJECTED).values_list("entry_id", "person_id")):
-        entries_per_person.setdefault(person_id, set()).add(entry_id)
-    people = Person.objects.only("slug", "name").in_bulk(list(entries_per_person))
-    return [{"slug": people[pk].slug, "name": people[pk].name, "count": count}
-            for pk, count in _top(entries_per_person, limit, lambda pk: people[pk].name)]
+    links = list(_of_entries(EntryPerson.objects.filter(removed=False), ids)
+                 .exclude(person__status=Person.Status.REJECTED).values_list("entry_id", "person_id", "person__slug", "person__name"))
+    people = {person_id: (slug, name) for _, person_id, slug, name in links}
+    entries_per_person = _entries_per(((entry_id, person_id) for entry_id, person_id, _, _ in links), lambda pk: pk)
+    return [{"slug": people[pk][0], "name": people[pk][1], "count": count}
+            for pk, count in _top(entries_per_person, limit, lambda pk: people[pk][1])]
 
 
 MAP_PLACES = 200
 
 
-def _mapped_places(ids: list[int], limit: int = MAP_PLACES) -> list[dict]:
+def _mapped_places(links: list[tuple[int, int]], units: dict, limit: int = MAP_PLACES) -> list[dict]:
     """Matching entries per linked place that has coordinates (the gazetteer's towns), most first."""
-    counts = (
-        EntryPlace.objects.filter(entry_id__in=ids, removed=False, place__latitude__isnull=False, place__longitude__isnull=False)
-        .values("place__slug", "place__name", "place__latitude", "place__longitude")
-        .annotate(count=Count("entry", distinct=True)).order_by("-count", "place__name")[:limit]
-    )
-    return [{"slug": c["place__slug"], "name": c["place__name"], "lat": c["place__latitude"],
-             "lon": c["place__longitude"], "count": c["count"]} for c in counts]
+    def on_the_map(place_id: int) -> int | None:
+        place = units[place_id][2] if place_id in units else None
+        return place_id if place is not None and place.latitude is not None and place.longitude is not None else None
+
+    places = {pk: unit[2] for pk, unit in units.items()}
+    return [{"slug": places[pk].slug, "name": places[pk].name, "lat": places[pk].latitude, "lon": places[pk].longitude,
+             "count": count}
+            for pk, count in _top(_entries_per(links, on_the_map), limit, lambda pk: (places[pk].name, pk))]
 
 
 def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: int = COUNT_CAP) -> Facets:
     """Counts per ticker, country, region, person and day within the current result set.
 
     At most `sample` hits are counted, the newest: all of them when the count is exact (it is at
-    most the cap), otherwise the note says so. Their ids are read once (an index walk for
-    the newest entries), so no facet ever aggregates or joins the whole table."""
-    rows = list(entries.order_by("-published_at", "-pk").annotate(day=BerlinDay("published_at"))
-                .values_list("pk", "ticker_id", "day")[:sample])
-    ids = [pk for pk, _, _ in rows]
-    per_ticker = Counter(ticker_id for _, ticker_id, _ in rows)
-    per_day = {date.fromisoformat(day): n for day, n in Counter(day for _, _, day in rows).items()}
+    most the cap), otherwise the note says so."""
+    return facets_of(NewestHits.read(entries, sample), limit, sample=None if exact else sample)
+
+
+def facets_of(newest: NewestHits, limit: int = 10, *, sample: int | None = None) -> Facets:
+    """The facets of hits already read. Their place links are read once (for regions, countries
+    and the map) and their person links once, so no facet aggregates or joins the whole table."""
+    ids = newest.ids
+    per_ticker = Counter(ticker_id for _, ticker_id, _ in newest.rows)
+    per_day = Counter(moment.date() for moment in newest.berlin_times())
     tickers = {t.pk: t for t in Ticker.objects.filter(pk__in=per_ticker)}
-    # The links of the hits are read once; regions and countries are counted from them here.
     links = list(_of_entries(EntryPlace.objects.filter(removed=False), ids).values_list("entry_id", "place_id")) if ids else []
     units = place_units() if links else {}
     return Facets(
@@ -424,8 +460,8 @@ def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: in
         regions=_place_counts(links, units, 0, limit),
         people=_people_counts(ids, limit) if ids else [],
         days=[{"date": day, "count": per_day[day]} for day in sorted(per_day, reverse=True)[:31]],
-        mapped=_mapped_places(ids) if ids else [],
-        sample=None if exact else sample,
+        mapped=_mapped_places(links, units),
+        sample=sample,
     )
 
 
@@ -454,15 +490,6 @@ class Timeline:
         return max(bar.count for bar in self.bars)
 
 
-def _counts_per(entries: QuerySet, unit: str, sample: int) -> dict[datetime, int]:
-    """Hits per Berlin hour/day, aggregated in SQL over the newest `sample` hits only
-    (an index walk, as for the facets), never over the whole match set."""
-    newest = entries.order_by("-published_at", "-pk").values("pk")[:sample]
-    rows = (Entry.objects.filter(pk__in=newest).annotate(bucket=Trunc("published_at", unit, tzinfo=BERLIN))
-            .order_by().values("bucket").annotate(n=Count("pk")).values_list("bucket", "n"))
-    return {bucket.replace(tzinfo=None): n for bucket, n in rows}
-
-
 def _days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
@@ -473,9 +500,16 @@ def _month_end(day: date) -> date:
 
 
 def timeline(entries: QuerySet, criteria: Criteria, *, exact: bool = True, sample: int = COUNT_CAP) -> Timeline | None:
-    """Hits per Berlin day over the span of the hits (or the asked date range, when it is short);
-    per hour when that span is one or two days, per month when it is longer than MAX_DAY_BARS."""
-    per_day = {moment.date(): n for moment, n in _counts_per(entries, "day", sample).items()}
+    """Hits per Berlin day over the span of the newest `sample` hits (or the asked date range,
+    when it is short); per hour when that span is one or two days, per month when it is longer
+    than MAX_DAY_BARS."""
+    return timeline_of(NewestHits.read(entries, sample), criteria, sample=None if exact else sample)
+
+
+def timeline_of(newest: NewestHits, criteria: Criteria, *, sample: int | None = None) -> Timeline | None:
+    """The timeline of hits already read, counted in Python: no query of its own."""
+    times = newest.berlin_times()
+    per_day = Counter(moment.date() for moment in times)
     if not per_day:
         return None
     first, last = min(per_day), max(per_day)
@@ -484,9 +518,9 @@ def timeline(entries: QuerySet, criteria: Criteria, *, exact: bool = True, sampl
         first = criteria.date_from
     if criteria.date_to and (criteria.date_to - first).days < MAX_DAY_BARS:
         last = criteria.date_to
-    noted = None if exact else sample
+    noted = sample
     if (last - first).days <= 1:
-        per_hour = _counts_per(entries, "hour", sample)
+        per_hour = Counter(moment.replace(minute=0, second=0, microsecond=0) for moment in times)
         hours = [datetime.combine(day, time(hour)) for day in _days(first, last) for hour in range(24)]
         return Timeline("hour", [Bar(h, per_hour.get(h, 0), h.date(), h.date()) for h in hours], noted)
     if (last - first).days < MAX_DAY_BARS:
@@ -563,21 +597,37 @@ class SearchResult:
 
 def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = None, before: str | None = None,
                page_number: int = 1, with_facets: bool = True, size: int = PAGE_SIZE) -> SearchResult:
-    count, exact = capped_count(entries)
+    """The page, count and (with_facets) facets and timeline of one search. With facets the
+    newest COUNT_CAP + 1 hits are read once and everything but a relevance or later page comes
+    from them; without (the API, listings) only the capped count and the page are queried."""
+    newest, count, exact = _counted(entries, with_facets)
     prefix_fallback, suggestion = False, None
     if count == 0 and criteria.q:
         widened, suggestion = zero_hit_fallback(criteria)
         if widened is not None:
             entries, prefix_fallback = widened, True
-            count, exact = capped_count(widened)
+            newest, count, exact = _counted(widened, with_facets)
     if criteria.relevance and not prefix_fallback:
         page = relevance_page(entries, criteria.q, page_number, size)
+    elif newest is not None and not (after or before) and (exact or len(newest.rows) > size):
+        page = first_page_of(newest, size)
     else:
         page = newest_first_page(entries, after=after, before=before, size=size)
     page.entries = with_details(page.entries, criteria.q)
+    sample = newest.newest(COUNT_CAP) if newest is not None and count else None
+    noted = None if exact else COUNT_CAP
     return SearchResult(
         criteria=criteria, page=page, count=count, count_is_exact=exact,
-        facets=facets(entries, exact=exact) if with_facets and count else None,
-        timeline=timeline(entries, criteria, exact=exact) if with_facets and count else None,
+        facets=facets_of(sample, sample=noted) if sample is not None else None,
+        timeline=timeline_of(sample, criteria, sample=noted) if sample is not None else None,
         suggestion=suggestion, prefix_fallback=prefix_fallback,
     )
+
+
+def _counted(entries: QuerySet, newest_too: bool) -> tuple[NewestHits | None, int, bool]:
+    """(the newest hits or None, capped count, exact): one read of the newest hits when they
+    are wanted, else only the cheap count."""
+    if not newest_too:
+        return (None, *capped_count(entries))
+    newest = NewestHits.read(entries, COUNT_CAP + 1)
+    return (newest, *count_up_to(len(newest.rows), COUNT_CAP))
