@@ -163,7 +163,10 @@ def decode(data: bytes, path: str) -> tuple[str, str, list[Warning]]:
     if not data.strip():
         raise DumpError("the file is empty", path=path)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", [Warning(None, "UTF-16 file, decoded as UTF-16")]
+        try:
+            return data.decode("utf-16"), "utf-16", [Warning(None, "UTF-16 file, decoded as UTF-16")]
+        except UnicodeDecodeError as err:  # cut off mid-character, or not UTF-16 after all
+            raise DumpError(f"UTF-16 byte-order mark, but invalid UTF-16 at byte offset {err.start}", path=path) from None
     if b"\x00" in data:
         offset = data.index(b"\x00")
         raise DumpError(f"binary data (NUL byte at offset {offset}), not a text dump", path=path)

@@ -4,6 +4,9 @@ The bytes are written by tests/fixtures/make_encoded.py from one page (utf8-refe
 """
 import pytest
 
+from ingest.parser import DumpError, parse_dump
+from support import FIXTURE_DUMPS
+
 HEADLINES = [
     "Schäden an Ölverladeanlage in Noworossijsk",
     "Orbán will gegen Importverbot für russisches Gas klagen",
@@ -71,3 +74,16 @@ def test_byte_order_mark_is_not_part_of_the_section(parse_fixture):
     dump = parse_fixture("crlf-bom.txt")
     assert dump.section == "Politik"
     assert not any("\ufeff" in e.headline or "\r" in e.body for e in dump.entries)
+
+
+def test_utf16_page_reads_like_utf8_and_a_cut_off_one_is_refused_by_name(parse_fixture):
+    """A page saved as UTF-16 (byte-order mark first) reads like the UTF-8 one; cut off in the
+    middle of a character it is refused with the file's name, never a decoding traceback."""
+    reference = parse_fixture("utf8-reference.txt")
+    utf16 = (FIXTURE_DUMPS / "utf8-reference.txt").read_bytes().decode("utf-8").encode("utf-16")
+    dump = parse_dump(utf16, path="utf16-page.txt")
+    assert [(e.line, e.headline, e.paragraphs) for e in dump.entries] == [
+        (e.line, e.headline, e.paragraphs) for e in reference.entries
+    ]
+    with pytest.raises(DumpError, match=r"^cut-off\.txt: .*invalid UTF-16"):
+        parse_dump(utf16[:-1], path="cut-off.txt")
