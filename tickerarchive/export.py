@@ -17,8 +17,8 @@ from django.db.models import OuterRef, QuerySet
 from django.urls import reverse
 
 from tickerarchive.browse import berlin_iso
-from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person
-from tickerarchive.search import link_prefetches
+from tickerarchive.models import Entry
+from tickerarchive.search import attach_links, link_prefetches, visible_person_links, visible_place_links
 
 FIELDS = ("id", "permalink", "ticker", "published_at", "headline", "body", "places", "people",
           "source_dump", "source_line")
@@ -36,11 +36,10 @@ def newest_first(entries: QuerySet) -> QuerySet:
 def export_queryset(entries: QuerySet) -> QuerySet:
     """One row per entry with everything an export needs, links included, as plain values."""
     place_slugs = ArraySubquery(
-        EntryPlace.objects.filter(entry=OuterRef("pk"), removed=False).order_by("place__slug").values("place__slug")
+        visible_place_links().filter(entry=OuterRef("pk")).order_by("place__slug").values("place__slug")
     )
     person_slugs = ArraySubquery(
-        EntryPerson.objects.filter(entry=OuterRef("pk"), removed=False)
-        .exclude(person__status=Person.Status.REJECTED).order_by("person__slug").values("person__slug")
+        visible_person_links().filter(entry=OuterRef("pk")).order_by("person__slug").values("person__slug")
     )
     return newest_first(entries).annotate(place_slugs=place_slugs, person_slugs=person_slugs).values_list(
         "pk", "ticker__slug", "published_at", "headline", "body", "place_slugs", "person_slugs",
@@ -104,7 +103,8 @@ def jsonl_lines(rows: Iterator[dict]) -> Iterator[str]:
 
 def feed_entries(entries: QuerySet, size: int = FEED_SIZE) -> list[Entry]:
     """The newest entries of a result with ticker, places and people, for the Atom feed."""
-    return list(newest_first(entries).select_related("ticker").prefetch_related(*link_prefetches())[:size])
+    return [attach_links(entry) for entry in
+            newest_first(entries).select_related("ticker").prefetch_related(*link_prefetches())[:size]]
 
 
 def xml_text(text: str) -> str:

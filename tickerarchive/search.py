@@ -285,15 +285,24 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
     return detailed
 
 
+def visible_place_links() -> QuerySet:
+    """Place links as readers see them: none an editor removed. (entry.places.all() would
+    include removed links: the through rows carry the flag.)"""
+    return EntryPlace.objects.filter(removed=False)
+
+
+def visible_person_links() -> QuerySet:
+    """Person links as readers see them: none an editor removed, no rejected person."""
+    return EntryPerson.objects.filter(removed=False).exclude(person__status=Person.Status.REJECTED)
+
+
 def link_prefetches() -> tuple[Prefetch, Prefetch]:
-    """An entry's places and people as readers see them: no link an editor removed, no rejected person.
-    (entry.places.all() would include removed links: the through rows carry the flag.)"""
+    """An entry's places and people as readers see them, by name."""
     return (
         Prefetch("entryplace_set", to_attr="place_links",
-                 queryset=EntryPlace.objects.filter(removed=False).select_related("place").order_by("place__name")),
+                 queryset=visible_place_links().select_related("place").order_by("place__name")),
         Prefetch("entryperson_set", to_attr="person_links",
-                 queryset=EntryPerson.objects.filter(removed=False).exclude(person__status=Person.Status.REJECTED)
-                 .select_related("person").order_by("person__name")),
+                 queryset=visible_person_links().select_related("person").order_by("person__name")),
     )
 
 
@@ -413,8 +422,7 @@ def _place_counts(links: list[tuple[int, int]], units: dict, level: int, limit: 
 
 
 def _people_counts(ids: list[int], limit: int) -> list[dict]:
-    links = list(_of_entries(EntryPerson.objects.filter(removed=False), ids)
-                 .exclude(person__status=Person.Status.REJECTED).values_list("entry_id", "person_id", "person__slug", "person__name"))
+    links = list(_of_entries(visible_person_links(), ids).values_list("entry_id", "person_id", "person__slug", "person__name"))
     people = {person_id: (slug, name) for _, person_id, slug, name in links}
     entries_per_person = _entries_per(((entry_id, person_id) for entry_id, person_id, _, _ in links), lambda pk: pk)
     return [{"slug": people[pk][0], "name": people[pk][1], "count": count}
@@ -451,7 +459,7 @@ def facets_of(newest: NewestHits, limit: int = 10, *, sample: int | None = None)
     per_ticker = Counter(ticker_id for _, ticker_id, _ in newest.rows)
     per_day = Counter(moment.date() for moment in newest.berlin_times())
     tickers = {t.pk: t for t in Ticker.objects.filter(pk__in=per_ticker)}
-    links = list(_of_entries(EntryPlace.objects.filter(removed=False), ids).values_list("entry_id", "place_id")) if ids else []
+    links = list(_of_entries(visible_place_links(), ids).values_list("entry_id", "place_id")) if ids else []
     units = place_units() if links else {}
     return Facets(
         tickers=[{"slug": tickers[pk].slug, "name": tickers[pk].title, "count": n}
