@@ -23,14 +23,19 @@ def _page_url(request, **changes) -> str:
     return request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
 
 
-def invalid_parameters(filterset: EntryFilter) -> JsonResponse:
+def valid_search(request) -> EntryFilter | JsonResponse:
+    """The request's search parameters checked by the one FilterSet of page, API, feed and
+    exports; invalid ones give 400 with the messages per parameter."""
+    filterset = EntryFilter(request.GET, queryset=Entry.objects.all())
+    if filterset.is_valid():
+        return filterset
     return JsonResponse({"errors": filterset.error_messages()}, status=400, json_dumps_params={"ensure_ascii": False})
 
 
 def entries(request):
-    filterset = EntryFilter(request.GET, queryset=Entry.objects.all())
-    if not filterset.is_valid():
-        return invalid_parameters(filterset)
+    filterset = valid_search(request)
+    if not isinstance(filterset, EntryFilter):
+        return filterset
     result = run_search(filterset.criteria, filterset.qs, after=request.GET.get("nach"),
                         before=request.GET.get("vor"), page_number=page_number(request), with_facets=False)
     page = result.page
@@ -122,9 +127,9 @@ def export_file_name(filterset: EntryFilter, extension: str) -> str:
 
 def entries_export(request, extension: str):
     """The whole result, newest first, streamed; `order` is checked but exports are always newest first."""
-    filterset = EntryFilter(request.GET, queryset=Entry.objects.all())
-    if not filterset.is_valid():
-        return invalid_parameters(filterset)
+    filterset = valid_search(request)
+    if not isinstance(filterset, EntryFilter):
+        return filterset
     content_type, lines = EXPORT_FORMATS[extension]
     rows = export.export_rows(filterset.qs, export.permalink_maker(request.build_absolute_uri))
     response = StreamingHttpResponse(export.in_pieces(lines(rows)), content_type=content_type)

@@ -5,9 +5,8 @@ from django.utils.feedgenerator import Atom1Feed
 
 from tickerarchive.export import feed_entries, xml_text
 from ingest.parser import BERLIN
-from tickerarchive.api import invalid_parameters
+from tickerarchive.api import valid_search
 from tickerarchive.filters import EntryFilter
-from tickerarchive.models import Entry
 
 
 class TextAtomFeed(Atom1Feed):
@@ -24,9 +23,9 @@ class SearchFeed(Feed):
     language = "de"
 
     def __call__(self, request, *args, **kwargs):
-        filterset = EntryFilter(request.GET, queryset=Entry.objects.all())
-        if not filterset.is_valid():
-            return invalid_parameters(filterset)
+        filterset = valid_search(request)
+        if not isinstance(filterset, EntryFilter):
+            return filterset  # 400 with the messages
         request.search = filterset
         return super().__call__(request, *args, **kwargs)
 
@@ -68,14 +67,11 @@ class SearchFeed(Feed):
     def item_pubdate(self, entry):
         return entry.published_at.astimezone(BERLIN)  # shown with the Berlin offset, like the API
 
-    def item_updateddate(self, entry):
-        return entry.published_at.astimezone(BERLIN)
+    item_updateddate = item_pubdate  # entries carry one time: when the ticker published them
 
     def item_author_name(self, entry):
         return xml_text(entry.ticker.title)
 
     def item_categories(self, entry):
-        return [xml_text(link.place.name) for link in entry.place_links] + [
-            xml_text(link.person.name) for link in entry.person_links
-        ]
+        return [xml_text(item.name) for item in entry.linked_places + entry.linked_people]
 
