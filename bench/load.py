@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.scratchdb import ROOT, manage, scratch_database  # noqa: E402
-from bench.serving import free_port, start_gunicorn  # noqa: E402
+from tickerarchive.serving import free_port, start_gunicorn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 URLS_CODE = """

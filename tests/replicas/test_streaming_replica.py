@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,23 +23,17 @@ from pathlib import Path
 import pytest
 
 from tickerarchive.devdb import machine_bin_dir
+from support import FIXTURE_DUMPS, TESTS
 from tickerarchive.replicaset import ReplicaSet
+from tickerarchive.serving import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
-DUMPS = ROOT / "tests" / "fixtures" / "dumps"
+ROOT = TESTS.parent
+DUMPS = FIXTURE_DUMPS
 HEALTH_CHECK_INTERVAL = 0.5
 MAX_LAG = 3
 EDITOR, EDITOR_PASSWORD = "redakteurin", "pw-redaktion"
 
 pytestmark = pytest.mark.skipif(machine_bin_dir() is None, reason="needs the machine's PostgreSQL binaries")
-
-
-def free_port(start: int) -> int:
-    for port in range(start, start + 10):
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError(f"no free port in {start}..{start + 9}")
 
 
 def manage(env: dict, *args: str) -> str:
@@ -101,7 +94,7 @@ def wait_for(condition, timeout: float = 15, message: str = "condition"):
 @pytest.fixture(scope="module")
 def archive():
     directory = Path(tempfile.mkdtemp(prefix="tickerarchive-replicas-"))
-    replica_set = ReplicaSet(directory, free_port(54440), free_port(54445), settings=("log_statement=all",))
+    replica_set = ReplicaSet(directory, free_port(range(54440, 54450)), free_port(range(54445, 54455)), settings=("log_statement=all",))
     servers = []
     try:
         replica_set.create()
@@ -118,7 +111,7 @@ def archive():
         web_env = {**primary_only, **replica_set.environment(), "DJANGO_DEBUG": "0",
                    "DATABASE_HEALTH_CHECK_INTERVAL": str(HEALTH_CHECK_INTERVAL), "DATABASE_REPLICA_MAX_LAG": str(MAX_LAG)}
         # Two web processes, as behind a load balancer: nothing but the databases is shared.
-        ports = [free_port(8440), free_port(8445)]
+        ports = [free_port(range(8440, 8450)), free_port(range(8445, 8455))]
         for port in ports:
             log = directory / f"gunicorn-{port}.log"
             servers.append((subprocess.Popen(

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from bench.serving import free_port, start_gunicorn
+from tickerarchive.serving import free_port, start_gunicorn
 from support import TESTS
 
 ROOT = TESTS.parent

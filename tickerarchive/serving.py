@@ -1,18 +1,19 @@
-"""gunicorn on loopback for the load benchmark and the database-fault test."""
+"""gunicorn on loopback for the load benchmark and the tests that need a real server. No Django import."""
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from tickerarchive.devdb import port_in_use
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port(ports=range(8300, 8400)) -> int:
     for port in ports:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+        if not port_in_use(port):
+            return port
     raise RuntimeError(f"no free port in {ports}")
 
 
