@@ -68,3 +68,11 @@ def admin_form_data(response) -> dict:
         for form in formset.forms:
             add_form(form)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def assert_field_errors(client, url: str, cases) -> None:
+    """Each (params, field) of cases gets 400 at url, with a message for that field."""
+    for params, field in cases:
+        response = client.get(url, params)
+        assert response.status_code == 400
+        assert response.json()["errors"][field], params

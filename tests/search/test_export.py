@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from support import assert_field_errors
 from tickerarchive.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -122,13 +123,10 @@ def test_file_names(client, archive):
 
 @pytest.mark.parametrize("extension", ["csv", "jsonl"])
 def test_invalid_parameters_are_400_with_messages(client, archive, extension):
-    for params, field in [
+    assert_field_errors(client, f"/api/entries.{extension}", [
         ({"date_from": "gestern"}, "date_from"), ({"person": "niemand"}, "person"), ({"ticker": "../../etc"}, "ticker"),
         ({"order": "zufall"}, "order"), ({"date_from": "2025-11-14", "date_to": "2025-11-01"}, "date_to"),
-    ]:
-        response = client.get(f"/api/entries.{extension}", params)
-        assert response.status_code == 400
-        assert response.json()["errors"][field], params
+    ])
 
 
 def test_search_page_links_the_exports(client, archive):
