@@ -207,13 +207,7 @@ class DumpLoader:
 
     @staticmethod
     def _pictures(entry: Entry, parsed_entry: ParsedEntry) -> list[Picture]:
-        return [
-            Picture(
-                entry=entry, position=n, slug=p.slug or "", caption=p.caption, credit=p.credit or "",
-                original_caption=p.caption, original_credit=p.credit or "", source_line=p.line,
-            )
-            for n, p in enumerate(parsed_entry.pictures)
-        ]
+        return [Picture(entry=entry, **_picture_fields(n, p)) for n, p in enumerate(parsed_entry.pictures)]
 
     def _update(self, stored: Entry, parsed_entry: ParsedEntry, dump: SourceDump, now) -> bool:
         """A later save of the page: new text replaces the published text, never an editor's."""
@@ -254,6 +248,14 @@ PICTURE_COPY = (
 )
 
 
+def _picture_fields(position: int, picture) -> dict:
+    """A parsed picture as stored, in PICTURE_COPY's column order after entry_id."""
+    credit = picture.credit or ""
+    return {"position": position, "slug": picture.slug or "", "caption": picture.caption, "credit": credit,
+            "original_caption": picture.caption, "original_credit": credit, "edited": False,
+            "source_line": picture.line}
+
+
 def _copy_new_entries(ticker: Ticker, dump: SourceDump, entries: list[ParsedEntry], now) -> list[int]:
     """Write entries that are not in the archive yet, with their pictures, by COPY (several
     times faster than INSERT, no model objects). The ids are drawn from the table's sequence
@@ -281,7 +283,7 @@ def _copy_new_entries(ticker: Ticker, dump: SourceDump, entries: list[ParsedEntr
         if pictures:
             with cursor.cursor.copy(PICTURE_COPY.format(table=Picture._meta.db_table)) as copy:
                 for pk, n, p in pictures:
-                    copy.write_row((pk, n, p.slug or "", p.caption, p.credit or "", p.caption, p.credit or "", False, p.line))
+                    copy.write_row((pk, *_picture_fields(n, p).values()))
     return ids
 
 
