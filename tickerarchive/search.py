@@ -438,10 +438,12 @@ def _mapped_places(links: list[tuple[int, int]], units: dict, limit: int = MAP_P
         place = units[place_id][2] if place_id in units else None
         return place_id if place is not None and place.latitude is not None and place.longitude is not None else None
 
-    places = {pk: unit[2] for pk, unit in units.items()}
-    return [{"slug": places[pk].slug, "name": places[pk].name, "lat": places[pk].latitude, "lon": places[pk].longitude,
+    def place(pk: int) -> Place:
+        return units[pk][2]
+
+    return [{"slug": place(pk).slug, "name": place(pk).name, "lat": place(pk).latitude, "lon": place(pk).longitude,
              "count": count}
-            for pk, count in _top(_entries_per(links, on_the_map), limit, lambda pk: (places[pk].name, pk))]
+            for pk, count in _top(_entries_per(links, on_the_map), limit, lambda pk: (place(pk).name, pk))]
 
 
 def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: int = COUNT_CAP) -> Facets:
@@ -526,13 +528,12 @@ def timeline_of(newest: NewestHits, criteria: Criteria, *, sample: int | None = 
         first = criteria.date_from
     if criteria.date_to and (criteria.date_to - first).days < MAX_DAY_BARS:
         last = criteria.date_to
-    noted = sample
     if (last - first).days <= 1:
         per_hour = Counter(moment.replace(minute=0, second=0, microsecond=0) for moment in times)
         hours = [datetime.combine(day, time(hour)) for day in _days(first, last) for hour in range(24)]
-        return Timeline("hour", [Bar(h, per_hour.get(h, 0), h.date(), h.date()) for h in hours], noted)
+        return Timeline("hour", [Bar(h, per_hour.get(h, 0), h.date(), h.date()) for h in hours], sample)
     if (last - first).days < MAX_DAY_BARS:
-        return Timeline("day", [Bar(datetime.combine(d, time.min), per_day.get(d, 0), d, d) for d in _days(first, last)], noted)
+        return Timeline("day", [Bar(datetime.combine(d, time.min), per_day.get(d, 0), d, d) for d in _days(first, last)], sample)
     per_month = Counter()
     for day, n in per_day.items():
         per_month[day.replace(day=1)] += n
@@ -540,7 +541,7 @@ def timeline_of(newest: NewestHits, criteria: Criteria, *, sample: int | None = 
     while month <= last:
         months.append(month)
         month = _month_end(month) + timedelta(days=1)
-    return Timeline("month", [Bar(datetime.combine(m, time.min), per_month.get(m, 0), m, _month_end(m)) for m in months], noted)
+    return Timeline("month", [Bar(datetime.combine(m, time.min), per_month.get(m, 0), m, _month_end(m)) for m in months], sample)
 
 
 # --- zero hits ------------------------------------------------------------------------
