@@ -5,6 +5,7 @@ own (`bench_*`), so the development database is never touched.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -36,7 +37,7 @@ def admin_connection() -> psycopg.Connection:
 
 def manage(*args: str, database: str, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": server_url(database)}
-    return subprocess.run([PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, **kwargs)
+    return subprocess.run(manage_command(*args), env=env, check=True, **kwargs)
 
 
 def corpus(entries: int, seed: int = 1) -> Path:
@@ -84,6 +85,31 @@ def fresh_database(name: str) -> str:
 def drop_database(name: str) -> None:
     with admin_connection() as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@contextlib.contextmanager
+def scratch_database(name: str, keep: bool = False):
+    """Yields (environment for commands on the database `name`, whether it was kept from
+    before): a fresh copy of the template, dropped afterwards unless `keep`, in which case the
+    next run reuses it as it is."""
+    with admin_connection() as conn:
+        kept = keep and conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+    if not kept:
+        fresh_database(name)
+    try:
+        yield {**os.environ, "DATABASE_URL": server_url(name)}, kept
+    finally:
+        if not keep:
+            drop_database(name)
+
+
+def manage_in(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """manage.py with the environment of a scratch database, its output captured."""
+    return subprocess.run(manage_command(*args), env=env, cwd=ROOT, check=check, capture_output=True, text=True)
+
+
+def manage_command(*args: str) -> list[str]:
+    return [PYTHON, str(ROOT / "manage.py"), *args]
 
 
 def run_measured(command: list[str], env: dict | None = None) -> tuple[float, float, int]:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.scratchdb import MANAGE, ROOT, scratch_database  # noqa: E402
+from bench.common import ROOT, manage_command, scratch_database  # noqa: E402
 from ingest.render import DraftEntry, render_dump  # noqa: E402
 
 
@@ -22,7 +22,7 @@ def measured_ingest(env, path) -> tuple[int, str, float, float]:
     """One ingest process: exit code, output, wall seconds and its own peak RSS in MB (from wait4)."""
     with tempfile.TemporaryFile("w+") as output:
         started = time.monotonic()
-        process = subprocess.Popen([*MANAGE, "ingest", "--no-link", str(path)], env=env, cwd=ROOT,
+        process = subprocess.Popen(manage_command("ingest", "--no-link", str(path)), env=env, cwd=ROOT,
                                    stdout=output, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.monotonic() - started

@@ -2,15 +2,14 @@
 
     .venv/bin/python -m tickerarchive.devdb exec -- .venv/bin/python bench/load.py   # or: make load
 
-Builds a scratch database with 20,000 generated entries (generate_dumps --seed 7, gazetteer,
-ingest), serves it with gunicorn on 127.0.0.1 (loopback only), warms up, then runs wrk
+Builds a scratch database with 20,000 generated entries (generate_dumps --seed 7, ingest; the
+gazetteer comes with the template copy), serves it with gunicorn on 127.0.0.1 (loopback only), warms up, then runs wrk
 (`apt-get install wrk`) with load.lua rotating through search, entry and day URLs. Prints
 requests served, errors (socket errors and every non-2xx answer) and the RSS of each
 gunicorn worker before and after; exits 1 on any error. Stops its server and drops the
 scratch database by itself.
 """
 import argparse
-import os
 import random
 import re
 import shutil
@@ -23,7 +22,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.scratchdb import ROOT, manage, scratch_database  # noqa: E402
+from bench.common import ROOT, scratch_database  # noqa: E402
+from bench.common import manage_in as manage  # noqa: E402
 from tickerarchive.serving import free_port, start_gunicorn  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -103,7 +103,6 @@ def main() -> int:
         started = time.monotonic()
         if not kept:
             manage(env, "generate_dumps", "--entries", str(options.entries), "--seed", "7", "--out", f"{tmp}/dumps")
-            manage(env, "load_gazetteer")
             manage(env, "ingest", f"{tmp}/dumps")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         urls = Path(tmp) / "urls.txt"
