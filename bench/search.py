@@ -23,10 +23,13 @@ import common  # noqa: E402
 
 # (label, API parameters). Rare, medium and very frequent words of the generated vocabulary,
 # phrases, exclusions and OR, with and without filters, both orders. Dates are filled in
-# relative to the newest entry.
+# relative to the newest entry. The rare words are from the vocabulary's long tail (ranks
+# 20,000 and 5,000 of ingest.generator.vocabulary(): about 150 and 900 entries in a million).
 QUERIES = [
-    ("rare word", {"q": "Tschornomorsk"}),
-    ("uncommon word", {"q": "Umspannwerk"}),
+    ("rare word", {"q": "Militärsicherheitsterminal"}),
+    ("uncommon word", {"q": "Hilfseinsatzgipfel"}),
+    ("town", {"q": "Tschornomorsk"}),
+    ("common word", {"q": "Umspannwerk"}),
     ("medium word", {"q": "Drohnenangriff"}),
     ("frequent word", {"q": "Angriff"}),
     ("very frequent word", {"q": "Ukraine"}),

@@ -53,11 +53,43 @@ zunächst offenbar angeblich deutlich wichtige neue russische ukrainische deutsc
 Tote Verletzte Schäden Brand Explosion Evakuierung Wohnhaus Infrastruktur Kraftwerk Umspannwerk Öldepot
 Munitionsdepot Kampfjet Panzer Artillerie Marschflugkörper Kriegswinter Offensive Vormarsch Rückzug Kontrolle
 """.split()
+# The long tail: news vocabulary is Zipf-distributed over tens of thousands of words, so most
+# words of an archive are rare. 40,000 compounds (Stromnetzausfall, Hafensicherheitsbehörde)
+# continue the ranks after WORDS, in a fixed shuffled order, so that a query for a tail word
+# finds tens to hundreds of entries in a million, as a rare word in a real archive does.
+TAIL_FIRST = """
+Energie Strom Wasser Grenz Luft Bahn Hafen Öl Gas Kriegs Friedens Militär Regierungs Flüchtlings Wahl
+Steuer Polizei Kinder Schul Kranken Bau Land See Fluss Wald Feuer Not Hilfs Nahrungs Getreide Dünger
+Chemie Atom Kohle Wind Solar Daten Cyber Medien Presse Justiz Gerichts Haushalts Finanz Handels Zoll
+Export Import Rüstungs Wetter
+""".split()
+TAIL_MIDDLE = """
+- sicherheits versorgungs schutz verwaltungs notfall ersatz reserve kontroll überwachungs
+wiederaufbau transport logistik reparatur leit prüf melde einsatz krisen planungs
+""".split()
+TAIL_LAST = """
+versorgung netz politik gipfel anlage station verkehr krise kommission behörde amt konferenz lager
+reform gesetz streit bericht haus dienst ausschuss vertrag abkommen zentrale markt preis mangel
+ausfall leitung werk depot terminal korridor route zone plan programm fonds stelle team
+""".split()
 CREDITS = ["picture alliance/dpa", "IMAGO/ITAR-TASS", "REUTERS", "picture alliance/AP", "IMAGO/Ukrinform"]
 
 
-def _zipf_weights(count: int, exponent: float = 1.07) -> list[float]:
+def _zipf_weights(count: int, exponent: float = 1.2) -> list[float]:
     return list(accumulate(1 / (rank ** exponent) for rank in range(1, count + 1)))
+
+
+def tail_words() -> list[str]:
+    """The long tail of the vocabulary, rarest last; the same list on every run."""
+    words = [first + ("" if middle == "-" else middle) + last
+             for first in TAIL_FIRST for middle in TAIL_MIDDLE for last in TAIL_LAST]
+    random.Random(0).shuffle(words)
+    return words
+
+
+def vocabulary() -> list[str]:
+    """Every word the generator writes apart from names, by rank (most frequent first)."""
+    return WORDS + tail_words()
 
 
 @dataclass
@@ -68,12 +100,27 @@ class CorpusStats:
 
 
 class CorpusGenerator:
-    def __init__(self, seed: int, *, places: list[str] | None = None, people: list[str] | None = None):
+    def __init__(self, seed: int, *, more_places: list[str] = (), more_people: list[str] = ()):
+        """`more_places` and `more_people`: further names (a gazetteer's, with their spelling
+        variants), mentioned less often than the ones the news names every day."""
         self.rng = random.Random(seed)
-        self.places = places or PLACES
-        self.people = people or PEOPLE
-        self.vocabulary = WORDS
-        self.weights = _zipf_weights(len(WORDS))
+        self.places = PLACES
+        self.people = PEOPLE
+        self.more_places = sorted(set(more_places) - set(PLACES))
+        self.more_people = sorted(set(more_people) - set(PEOPLE))
+        self.vocabulary = vocabulary()
+        self.weights = _zipf_weights(len(self.vocabulary))
+
+    def place(self) -> str:
+        # One mention in seven names a place beyond the daily ones, as a town hit overnight.
+        if self.more_places and self.rng.random() < 0.15:
+            return self.rng.choice(self.more_places)
+        return self.rng.choice(self.places)
+
+    def person(self) -> str:
+        if self.more_people and self.rng.random() < 0.15:
+            return self.rng.choice(self.more_people)
+        return self.rng.choice(self.people)
 
     def words(self, count: int) -> list[str]:
         return self.rng.choices(self.vocabulary, cum_weights=self.weights, k=count)
@@ -82,9 +129,9 @@ class CorpusGenerator:
         words = self.words(length)
         # Densities measured on the real dumps: 2.6 places and 1.0 people per entry.
         for _ in range(self.rng.choice((0, 0, 0, 0, 1))):
-            words.insert(self.rng.randrange(len(words) + 1), self.rng.choice(self.places))
+            words.insert(self.rng.randrange(len(words) + 1), self.place())
         if self.rng.random() < 0.12:
-            person = self.rng.choice(self.people)
+            person = self.person()
             if " " in person and self.rng.random() < 0.5:
                 person = f"{self.rng.choice(ROLES)} {person}"
             words.insert(self.rng.randrange(len(words) + 1), person)
@@ -96,12 +143,12 @@ class CorpusGenerator:
 
     def headline(self) -> str:
         words = self.words(self.rng.randint(4, 9))
-        words.insert(self.rng.randrange(len(words) + 1), self.rng.choice(self.places))
+        words.insert(self.rng.randrange(len(words) + 1), self.place())
         text = " ".join(words)
         text = text[0].upper() + text[1:]
         roll = self.rng.random()
         if roll < 0.15:
-            return f"{self.rng.choice(self.people).split()[-1]}: {text}"
+            return f"{self.person().split()[-1]}: {text}"
         if roll < 0.22:
             return f'"{text}"'
         if roll < 0.24:

@@ -8,3 +8,17 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(scope="module")
+def gazetteer(django_db_setup, django_db_blocker):
+    """The real gazetteer, loaded once for the module (a few seconds) and removed after it."""
+    from tickerarchive.gazetteer import GazetteerLoader
+    from tickerarchive.models import Person, Place
+
+    with django_db_blocker.unblock():
+        report = GazetteerLoader().load()
+    yield report
+    with django_db_blocker.unblock():
+        Place.objects.all().delete()
+        Person.objects.all().delete()

@@ -4,6 +4,17 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from ingest.generator import CorpusGenerator
+from tickerarchive.gazetteer import curated, curated_people
+
+
+def gazetteer_names() -> tuple[list[str], list[str]]:
+    """The curated gazetteer's places and people with their spelling variants (read from the
+    data files, not the database, so corpora can be written before any database exists)."""
+    data = curated()
+    places = [name for item in data["countries"] + data["regions"] for name in [item["name"], *item["aliases"]]]
+    places += [name for display, aliases in data["cities"].values() for name in [display, *aliases]]
+    people = [name for person in curated_people() for name in [person["name"], *person["aliases"]]]
+    return places, people
 
 
 class Command(BaseCommand):
@@ -16,7 +27,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, entries, seed, out, **options):
         started = time.monotonic()
-        stats = CorpusGenerator(seed).write(entries, out)
+        places, people = gazetteer_names()
+        stats = CorpusGenerator(seed, more_places=places, more_people=people).write(entries, out)
         self.stdout.write(
             f"{stats.files} dumps, {stats.entries} entries, {stats.bytes / 2**20:.1f} MiB in {out} "
             f"({time.monotonic() - started:.1f} s)"

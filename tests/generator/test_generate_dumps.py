@@ -1,0 +1,104 @@
+"""`generate_dumps`: corpora for benchmarks must be reproducible, parse like the real pages
+(quirks included) and read like news: a few words everywhere, most words rare, places and
+people in the spellings the gazetteer knows."""
+import hashlib
+import re
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+
+from ingest.generator import ENTRIES_PER_DAY, PEOPLE, PLACES, WORDS
+from ingest.parser import BERLIN, parse_dump
+from support import run_command
+from tickerarchive.models import Entry, EntryPerson, EntryPlace, Place
+
+ENTRIES = 4000
+
+
+def corpus_digest(folder) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.txt")):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def generate(folder, entries=ENTRIES, seed=1):
+    run = run_command("generate_dumps", "--entries", entries, "--seed", seed, "--out", folder)
+    assert run.exit_code == 0, run.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("corpus"))
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(corpus, tmp_path):
+    assert corpus_digest(generate(tmp_path / "again")) == corpus_digest(corpus)
+    assert corpus_digest(generate(tmp_path / "other", seed=2)) != corpus_digest(corpus)
+
+
+def utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_every_page_parses_completely_and_has_the_quirks_of_the_real_pages(corpus):
+    pages = sorted(corpus.rglob("*.txt"))
+    for path in pages:
+        parsed = parse_dump(path.read_bytes(), path=path.name)
+        assert not parsed.unparsed_lines and not parsed.missing, (path.name, parsed.unparsed_lines[:3], parsed.missing)
+        assert all(entry.published_at for entry in parsed.entries)
+        non_blank = [n for n, line in enumerate(parsed.text.splitlines(), 1) if line.strip()]
+        assert set(non_blank) <= set(parsed.line_roles)
+    raw = [path.read_bytes() for path in pages]
+    assert sum(data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data for data in raw) >= 2
+    assert sum(not utf8(data) for data in raw) >= 1  # saved as CP1252
+    assert any(re.search(r"\+\+\+ \d\d:\d\d\u00a0", data.decode("utf-8", "replace")) for data in raw)
+    assert any("Diese Audioversion wurde künstlich generiert".encode() in data for data in raw)
+    assert any(b"/picture alliance" in data or b"Foto:" in data or b"dpa" in data for data in raw)
+
+
+@pytest.mark.django_db
+def test_ingested_corpus_has_every_entry_once_on_its_berlin_day(corpus, gazetteer):
+    run = run_command("ingest", corpus)
+    assert run.exit_code == 0, run.stderr
+    # Each page repeats the evening before; those repeats must fold into the day they belong to.
+    assert Entry.objects.count() == ENTRIES
+    per_day = (Entry.objects.annotate(day=TruncDate("published_at", tzinfo=BERLIN))
+               .values("ticker", "day").annotate(n=Count("id")))
+    assert {row["n"] for row in per_day} == {ENTRIES_PER_DAY}
+    newest = Entry.objects.order_by("-published_at").first().published_at.astimezone(BERLIN)
+    assert newest.date() - Entry.objects.order_by("published_at").first().published_at.astimezone(BERLIN).date() \
+        > timedelta(days=ENTRIES // ENTRIES_PER_DAY // 4 - 2)
+
+    # Mentions come from the gazetteer, spelling variants included, well beyond the daily names.
+    linked_places = set(EntryPlace.objects.values_list("place__name", flat=True))
+    assert len(linked_places) > 3 * len(PLACES)
+    noworossijsk = Place.objects.get(name="Noworossijsk")
+    spellings = Counter()
+    for entry in Entry.objects.filter(entryplace__place=noworossijsk):
+        text = entry.headline + " " + entry.body
+        spellings.update(s for s in ("Noworossijsk", "Novorossijsk", "Noworossisk") if s in text)
+    assert len(spellings) == 3
+    assert EntryPerson.objects.values("person").distinct().count() > len(PEOPLE) // 2
+
+
+@pytest.mark.django_db
+def test_vocabulary_is_zipf_like_with_a_long_tail(corpus):
+    words = Counter()
+    for path in corpus.rglob("*.txt"):
+        for entry in parse_dump(path.read_bytes(), path=path.name).entries:
+            words.update(entry.body.split())
+    ranked = [count for _, count in words.most_common()]
+    # A few words everywhere, and most words rare, as in real text (and unlike a short word list,
+    # where every query word would match a large share of the archive).
+    assert len(words) > 10 * len(WORDS)
+    assert sum(1 for count in ranked if count <= 3) > len(words) / 3
+    assert ranked[0] > 1000 * ranked[len(ranked) // 2]
