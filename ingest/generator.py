@@ -139,7 +139,7 @@ class CorpusGenerator:
         return text[0].upper() + text[1:] + "."
 
     def paragraph(self) -> str:
-        return " ".join(self.sentence(self.rng.randint(8, 22)) for _ in range(self.rng.randint(2, 6)))
+        return " ".join(self.sentence(self.rng.randint(8, 22)) for _ in range(self.rng.randint(2, 4)))
 
     def headline(self) -> str:
         words = self.words(self.rng.randint(4, 9))
