@@ -68,6 +68,9 @@ def main() -> None:
     parser.add_argument("--entries", type=int, nargs="+", default=[100_000])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--modes", default="link,nolink", help="which ingests to run: link, nolink or both")
+    parser.add_argument("--keep-for-search", action="store_true",
+                        help="keep the last ingest with linking as bench_search_<entries>, the archive that "
+                             "bench/search.py and bench/web.py read (saves ingesting the corpus again)")
     args = parser.parse_args()
     modes = args.modes.split(",")
     lines = [
@@ -86,11 +89,13 @@ def main() -> None:
         for round_number in range(args.rounds):
             order = modes if round_number % 2 == 0 else modes[::-1]
             for mode in order:
-                result = ingest(corpus, "bench_ingest", link=mode == "link")
+                keep = args.keep_for_search and mode == "link" and round_number == args.rounds - 1
+                database = f"bench_search_{size}" if keep else "bench_ingest"
+                result = ingest(corpus, database, link=mode == "link")
                 runs[mode].append(result)
                 print(f"{size} round {round_number + 1} {mode}: {result}", flush=True)
                 if not rows.exists():
-                    save_rows("bench_ingest", rows)
+                    save_rows(database, rows)
             result = ceiling(rows, "bench_ingest", runs[modes[0]][-1]["entries"])
             runs["ceiling"].append(result)
             print(f"{size} round {round_number + 1} ceiling: {result}", flush=True)
