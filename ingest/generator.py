@@ -9,8 +9,10 @@ Pure Python; pages are written one at a time, so memory stays flat for any N.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from itertools import accumulate
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from ingest.render import DraftEntry, DraftPicture, render_dump
 ENTRIES_PER_DAY = 40
 EVENING_OVERLAP = 3  # entries of the previous evening repeated at the bottom of a page
 NEWEST_DAY = date(2025, 12, 1)
+BERLIN = ZoneInfo("Europe/Berlin")
+UTC = ZoneInfo("UTC")
 
 TICKERS = [
     ("Ukraine-Krieg im Liveticker", "Politik"),
@@ -72,11 +76,17 @@ versorgung netz politik gipfel anlage station verkehr krise kommission behörde 
 reform gesetz streit bericht haus dienst ausschuss vertrag abkommen zentrale markt preis mangel
 ausfall leitung werk depot terminal korridor route zone plan programm fonds stelle team
 """.split()
+CAPTION_CREDIT_RE = re.compile(r"^(.+) \+\+\+ dpa-Bildfunk \+\+\+ (\(Foto: [^)]*\))$", re.M)
 CREDITS = ["picture alliance/dpa", "IMAGO/ITAR-TASS", "REUTERS", "picture alliance/AP", "IMAGO/Ukrinform"]
 
 
 def _zipf_weights(count: int, exponent: float = 1.2) -> list[float]:
     return list(accumulate(1 / (rank ** exponent) for rank in range(1, count + 1)))
+
+
+def _minutes(time_text: str) -> int:
+    hours, minutes = time_text.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def tail_words() -> list[str]:
@@ -157,7 +167,13 @@ class CorpusGenerator:
             return f"{self.rng.randint(2, 400)} {text}"
         return text
 
-    def entry(self, minute_of_day: int) -> DraftEntry:
+    def entry(self, time_text: str) -> DraftEntry:
+        if self.rng.random() < 0.04:  # a video announcement: a quote as headline, one sentence
+            return DraftEntry(
+                time_text=time_text,
+                headline=f'ntv-Reporterin in {self.place()}: "{self.sentence(self.rng.randint(3, 6)).rstrip(".")}"',
+                paragraphs=[self.sentence(self.rng.randint(8, 16))],
+            )
         pictures = []
         if self.rng.random() < 0.05:
             caption = self.sentence(self.rng.randint(8, 16))
@@ -165,17 +181,31 @@ class CorpusGenerator:
                             for w in caption.rstrip(".").split()[:12])
             pictures.append(DraftPicture(slug, caption, self.rng.choice(CREDITS)))
         return DraftEntry(
-            time_text=f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}",
+            time_text=time_text,
             headline=self.headline(),
             paragraphs=[self.paragraph() for _ in range(self.rng.choice((1, 1, 1, 2, 2, 3)))],
             pictures=pictures,
             audio_player=self.rng.random() < 0.1,
         )
 
-    def day(self) -> list[DraftEntry]:
-        """One day's entries, newest first, distinct minutes."""
-        minutes = sorted(self.rng.sample(range(5, 24 * 60), ENTRIES_PER_DAY), reverse=True)
-        return [self.entry(m) for m in minutes]
+    def day(self, day: date) -> list[DraftEntry]:
+        """One day's entries, newest first, at distinct instants of that Berlin day: no 02:xx on
+        the day the clocks go forward, and 02:xx twice on the day they go back."""
+        midnight = datetime(day.year, day.month, day.day, tzinfo=BERLIN).astimezone(UTC)
+        next_midnight = datetime(day.year, day.month, day.day, tzinfo=BERLIN) + timedelta(days=1)
+        minutes = int((next_midnight.astimezone(UTC) - midnight).total_seconds() // 60)
+        instants = sorted(self.rng.sample(range(5, minutes), ENTRIES_PER_DAY), reverse=True)
+        entries = [self.entry(f"{(midnight + timedelta(minutes=m)).astimezone(BERLIN):%H:%M}") for m in instants]
+        for newer, older in zip(entries, entries[1:]):
+            if self.rng.random() < 0.03:
+                newer.paragraphs[-1] += f" (Siehe Eintrag um {older.time_text} Uhr)"
+        if self.rng.random() < 0.05:  # an editor's late insertion: two close entries out of order
+            number = self.rng.randrange(1, len(entries) - 1)
+            newer, older = entries[number], entries[number + 1]
+            if not {newer.time_text[:2], older.time_text[:2]} & {"02", "03"} and \
+                    0 < _minutes(newer.time_text) - _minutes(older.time_text) < 60:
+                entries[number], entries[number + 1] = older, newer
+        return entries
 
     def write(self, entries: int, out: Path) -> CorpusStats:
         stats = CorpusStats()
@@ -191,13 +221,15 @@ class CorpusGenerator:
             previous: list[DraftEntry] = []
             for offset in range(days - 1, -1, -1):
                 day = NEWEST_DAY - timedelta(days=offset + ticker_number)
-                today = self.day()[: max(1, min(ENTRIES_PER_DAY, remaining))]
+                today = self.day(day)[: max(1, min(ENTRIES_PER_DAY, remaining))]
                 remaining -= len(today)
                 page = today + previous[:EVENING_OVERLAP]
+                # Older pages have no section or no date line (the date is then in the file name).
                 text = render_dump(
-                    title=title, section=section, entries=page,
-                    page_datetime=datetime(day.year, day.month, day.day, 0, 10),
+                    title=title, section=None if self.rng.random() < 0.03 else section, entries=page,
+                    page_datetime=None if self.rng.random() < 0.02 else datetime(day.year, day.month, day.day, 0, 10),
                 )
+                text = self._layout(text, title, page, len(today))
                 stats.bytes += self._save(folder / f"{slug}_{day.isoformat()}.txt", text, page)
                 stats.files += 1
                 stats.entries += len(today)
@@ -205,6 +237,22 @@ class CorpusGenerator:
             if remaining <= 0:
                 break
         return stats
+
+    def _layout(self, text: str, title: str, page: list[DraftEntry], today: int) -> str:
+        """The other layouts of dump-format.md, each on a few pages."""
+        if self.rng.random() < 0.1:
+            text = text.replace(f"{title}+++", f"{title} +++", 1)
+        if self.rng.random() < 0.3:  # the credit on a line of its own under the caption
+            text = CAPTION_CREDIT_RE.sub(r"\1\n\2", text)
+        if self.rng.random() < 0.02:
+            text = text.replace("\n\n", "\n")
+        if self.rng.random() < 0.01 and len(page) > today:
+            # Saved part-way, inside the marker of an evening entry the page before has in full.
+            marker = f"+++ {page[today].time_text}"
+            cut = text.rfind("\n" + marker)
+            if cut > 0:
+                text = text[:cut + 1] + marker[:-2]
+        return text
 
     def _save(self, path: Path, text: str, page: list[DraftEntry]) -> int:
         roll = self.rng.random()
