@@ -342,11 +342,13 @@ class LinkOrigin(models.TextChoices):
 
 
 class EntryPlace(models.Model):
-    # No index of its own: the unique key (entry, place) starts with it. The foreign keys stay
-    # checked by PostgreSQL although that costs ingest time: a place deleted while an ingest
-    # links to it must fail that ingest, not leave links to nothing.
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False)
-    place = models.ForeignKey(Place, on_delete=models.CASCADE)
+    # No index of its own: the unique key (entry, place) starts with it. The references are
+    # checked by triggers of migration 0005 instead of foreign-key constraints (PostgreSQL's
+    # check of each row cost more than writing the rows): once per statement they lock the
+    # entries and places named and refuse missing ones, and a delete of an entry or place
+    # removes the links that Django's cascade could not see (committed by a concurrent ingest).
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_constraint=False)
     mentions = models.PositiveSmallIntegerField(default=1)
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     # An editor removed this link: relinking must not bring it back.
@@ -361,9 +363,9 @@ class EntryPlace(models.Model):
 
 
 class EntryPerson(models.Model):
-    # As in EntryPlace: no index of its own, foreign keys checked.
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    # As in EntryPlace: no index of its own, references checked by triggers.
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_constraint=False)
     mentions = models.PositiveSmallIntegerField(default=1)
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     removed = models.BooleanField(default=False)
