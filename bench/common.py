@@ -125,6 +125,21 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, fl
     return time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
+def server_cpu() -> float | None:
+    """CPU seconds used so far by the finished processes of the database server (backends
+    count once their connection has closed): what a command cost PostgreSQL, which its own
+    CPU time leaves out. None when the server's files are out of reach (another machine)."""
+    with admin_connection() as conn:
+        data_directory = conn.execute("SHOW data_directory").fetchone()[0]
+    time.sleep(0.5)  # the backends of connections just closed are reaped by the postmaster
+    try:
+        postmaster = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # children's user + system time
+
+
 def machine() -> str:
     memory_kb = int(next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1])
     with admin_connection() as conn:

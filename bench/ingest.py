@@ -31,10 +31,14 @@ COPY_BLOCK = 1 << 20
 def ingest(corpus: Path, database: str, link: bool) -> dict:
     common.fresh_database(database)
     command = [common.PYTHON, str(common.ROOT / "manage.py"), "ingest", str(corpus)] + ([] if link else ["--no-link"])
+    server_before = common.server_cpu()
     seconds, cpu, rss = common.run_measured(command, env={**os.environ, "DATABASE_URL": common.server_url(database)})
+    server_after = common.server_cpu()
     with psycopg.connect(common.server_url(database)) as conn:
         entries = conn.execute("SELECT count(*) FROM tickerarchive_entry").fetchone()[0]
-    return {"seconds": seconds, "cpu": cpu, "rss": rss, "entries": entries, "rate": entries / seconds}
+    database_cpu = server_after - server_before if server_before is not None and server_after is not None else None
+    return {"seconds": seconds, "cpu": cpu, "database_cpu": database_cpu, "rss": rss, "entries": entries,
+            "rate": entries / seconds}
 
 
 def save_rows(database: str, path: Path) -> None:
@@ -126,13 +130,17 @@ def main() -> None:
             + "; ingest CPU s: " + "; ".join(
                 f"{mode} " + ", ".join(f"{r['cpu']:.1f}" for r in runs[mode]) for mode in modes if runs[mode]
             )
+            + ("; database CPU s: " + "; ".join(
+                f"{mode} " + ", ".join(f"{r['database_cpu']:.1f}" for r in runs[mode]) for mode in modes if runs[mode]
+            ) if all(r["database_cpu"] is not None for mode in modes for r in runs[mode]) else "")
         )
     lines += ["", *notes, ""]
     lines.append(
         "Entries/s counts the entries stored (repeats on overlapping pages are stored once) over the wall time of "
         "the whole `manage.py ingest` process (start-up and the gazetteer automaton included). The ceiling is "
         "`COPY` of those same rows from the client into a table made with `LIKE tickerarchive_entry INCLUDING "
-        "GENERATED` (the same stored tsvector, no index, no constraint). Medians of the rounds."
+        "GENERATED` (the same stored tsvector, no index, no constraint). Medians of the rounds. Database CPU is "
+        "what the PostgreSQL server's processes spent during the ingest (its backend, and autovacuum)."
     )
     common.write_section(f"ingest {' '.join(map(str, args.entries))} {args.modes}", "\n".join(lines))
 

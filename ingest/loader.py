@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ingest.parser import DumpError, ParsedDump, ParsedEntry, parse_dump
-from tickerarchive.models import Entry, EntryConflict, EntryTombstone, IngestEvent, Picture, SourceDump, Ticker
+from tickerarchive.models import (
+    Entry, EntryConflict, EntryTombstone, IngestEvent, Picture, SourceDump, Ticker, refers_to_missing_row,
+)
 
 GLOB_CHARS = set("*?[")
 # A day page is well under a megabyte; far larger files are not single pages and would be
@@ -117,8 +119,7 @@ class DumpLoader:
             event.sha256 = parsed.sha256
             if parsed.missing:
                 raise DumpError("; ".join(parsed.missing), path=str(path))
-            with transaction.atomic():
-                self._store(parsed, result)
+            result = self._store_in_transaction(parsed, result)
         except DumpError as err:
             result.status, result.error = IngestEvent.Status.FAILED, str(err)
         except DatabaseError as err:  # the dump's transaction rolled back; the next dump goes on
@@ -131,6 +132,21 @@ class DumpLoader:
         event.finished_at = timezone.now()
         event.save()
         return result
+
+    def _store_in_transaction(self, parsed: ParsedDump, result: FileResult) -> FileResult:
+        """Store the dump in one transaction. If the database refuses its links because an
+        entry, place or person was deleted or merged away during this ingest, read the
+        gazetteer again and store the dump once more."""
+        for attempt in (1, 2):
+            attempt_result = replace(result, warnings=list(result.warnings))
+            try:
+                with transaction.atomic():
+                    self._store(parsed, attempt_result)
+                return attempt_result
+            except IntegrityError as err:
+                if attempt == 2 or not refers_to_missing_row(err):
+                    raise
+                self._linker = None
 
     # --- inside the dump's transaction -------------------------------------------------
     def _store(self, parsed: ParsedDump, result: FileResult) -> None:

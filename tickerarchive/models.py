@@ -7,7 +7,7 @@ a duplicate.
 """
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
@@ -258,28 +258,32 @@ class Place(models.Model):
 
 def _merge_named(survivor, duplicates, *, link_model, link_field, alias_model, redirect_model) -> None:
     """Move links, aliases and children of `duplicates` to `survivor`, keep their names as
-    aliases and their slugs as redirects, then delete them."""
+    aliases and their slugs as redirects, then delete them. All or nothing."""
     owner = link_field  # "place" or "person"
-    for duplicate in duplicates:
-        if duplicate.pk == survivor.pk:
-            continue
-        linked = set(link_model.objects.filter(**{owner: survivor}).values_list("entry_id", flat=True))
-        link_model.objects.filter(**{owner: duplicate}).exclude(entry_id__in=linked).update(**{owner: survivor})
-        link_model.objects.filter(**{owner: duplicate}).delete()  # entries already linked to the survivor
-        known = set(alias_model.objects.filter(**{owner: survivor}).values_list("name", flat=True)) | {survivor.name}
-        for alias in alias_model.objects.filter(**{owner: duplicate}):
-            if alias.name in known:
-                alias.delete()
-            else:
-                alias_model.objects.filter(pk=alias.pk).update(**{owner: survivor})
-                known.add(alias.name)
-        if duplicate.name not in known:
-            alias_model.objects.create(**{owner: survivor, "name": duplicate.name})
-        if hasattr(duplicate, "children"):
-            duplicate.children.update(parent=survivor)
-        redirect_model.objects.filter(**{owner: duplicate}).update(**{owner: survivor})
-        redirect_model.objects.update_or_create(old_slug=duplicate.slug, defaults={owner: survivor})
-        duplicate.delete()
+    duplicates = [d for d in duplicates if d.pk != survivor.pk]
+    with transaction.atomic():
+        # Wait for ingests still linking to the duplicates (their links lock them FOR KEY SHARE)
+        # and make later ones wait, so that every link, theirs included, moves to the survivor.
+        list(type(survivor).objects.select_for_update().filter(pk__in=[d.pk for d in duplicates]).order_by("pk")
+             .values_list("pk"))
+        for duplicate in duplicates:
+            linked = set(link_model.objects.filter(**{owner: survivor}).values_list("entry_id", flat=True))
+            link_model.objects.filter(**{owner: duplicate}).exclude(entry_id__in=linked).update(**{owner: survivor})
+            link_model.objects.filter(**{owner: duplicate}).delete()  # entries already linked to the survivor
+            known = set(alias_model.objects.filter(**{owner: survivor}).values_list("name", flat=True)) | {survivor.name}
+            for alias in alias_model.objects.filter(**{owner: duplicate}):
+                if alias.name in known:
+                    alias.delete()
+                else:
+                    alias_model.objects.filter(pk=alias.pk).update(**{owner: survivor})
+                    known.add(alias.name)
+            if duplicate.name not in known:
+                alias_model.objects.create(**{owner: survivor, "name": duplicate.name})
+            if hasattr(duplicate, "children"):
+                duplicate.children.update(parent=survivor)
+            redirect_model.objects.filter(**{owner: duplicate}).update(**{owner: survivor})
+            redirect_model.objects.update_or_create(old_slug=duplicate.slug, defaults={owner: survivor})
+            duplicate.delete()
 
 
 class PlaceAlias(models.Model):
@@ -342,11 +346,13 @@ class LinkOrigin(models.TextChoices):
 
 
 class EntryPlace(models.Model):
-    # No index of its own: the unique key (entry, place) starts with it. The foreign keys stay
-    # checked by PostgreSQL although that costs ingest time: a place deleted while an ingest
-    # links to it must fail that ingest, not leave links to nothing.
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False)
-    place = models.ForeignKey(Place, on_delete=models.CASCADE)
+    # No index of its own: the unique key (entry, place) starts with it. The references are
+    # checked by triggers of migration 0005 instead of foreign-key constraints (PostgreSQL's
+    # check of each row cost more than writing the rows): once per statement they lock the
+    # entries and places named and refuse missing ones, and a delete of an entry or place
+    # removes the links that Django's cascade could not see (committed by a concurrent ingest).
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_constraint=False)
     mentions = models.PositiveSmallIntegerField(default=1)
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     # An editor removed this link: relinking must not bring it back.
@@ -361,9 +367,9 @@ class EntryPlace(models.Model):
 
 
 class EntryPerson(models.Model):
-    # As in EntryPlace: no index of its own, foreign keys checked.
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE)
+    # As in EntryPlace: no index of its own, references checked by triggers.
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_constraint=False)
     mentions = models.PositiveSmallIntegerField(default=1)
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     removed = models.BooleanField(default=False)
@@ -374,6 +380,14 @@ class EntryPerson(models.Model):
         verbose_name_plural = "Personen im Eintrag"
         constraints = [models.UniqueConstraint(fields=["entry", "person"], name="entry_person_unique")]
         indexes = [models.Index(fields=["person", "entry"], name="entryperson_person_entry", condition=Q(removed=False))]
+
+
+def refers_to_missing_row(error: BaseException) -> bool:
+    """The database refused link rows naming an entry, place or person that does not exist
+    (the triggers of migration 0005): deleted or merged away after the links were found."""
+    diag = getattr(error.__cause__, "diag", None)
+    return (diag is not None and diag.sqlstate == "23503"
+            and diag.table_name in (EntryPlace._meta.db_table, EntryPerson._meta.db_table))
 
 
 class EntryTombstone(models.Model):

@@ -1,0 +1,282 @@
+"""Links never point at nothing: the database checks every writer (COPY, ORM, plain SQL), and
+a place or person deleted or merged by an editor while an ingest links to it costs no dump."""
+import threading
+import time
+from datetime import datetime
+
+import psycopg
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+
+from ingest.linker import Linker
+from ingest.loader import DumpLoader
+from ingest.render import DraftEntry, render_dump
+from support import subprocess_database_url
+from tickerarchive.models import Entry, EntryPerson, EntryPlace, IngestEvent, Person, Place, SourceDump
+
+KINDS = {
+    # kind: (model, link model, link field, survivor, duplicate the editor deletes or merges away)
+    "place": (Place, EntryPlace, "place", "Atlantis", "Atlantida"),
+    "person": (Person, EntryPerson, "person", "Oleh Kiper", "Oleg Kiper"),
+}
+ENTRIES = [
+    DraftEntry("12:00", "Sturm über Atlantida", ["Oleg Kiper meldet Schäden, auch Lemurien ist betroffen."]),
+    DraftEntry("11:00", "Hilfe für Lemurien", ["Maria Sacharowa sagt Hilfe zu."]),
+    DraftEntry("10:00", "Atlantida zählt die Schäden", ["Oleg Kiper und Maria Sacharowa besuchen die Küste."]),
+]
+NAMING_THE_DUPLICATES = 2  # entries mentioning Atlantida and Oleg Kiper
+WAIT = 15  # seconds: a lock wait that would never end fails the test instead of hanging it
+
+
+def make_gazetteer():
+    for name in ("Atlantis", "Atlantida", "Lemurien"):
+        Place.objects.create(name=name, slug=name.lower(), kind=Place.Kind.CITY)
+    for name in ("Oleh Kiper", "Oleg Kiper", "Maria Sacharowa"):
+        Person.objects.create(name=name, slug=name.lower().replace(" ", "-"))
+
+
+def write_dump(tmp_path, name="atlantis_2025-11-14.txt"):
+    path = tmp_path / name
+    path.write_text(render_dump(title="Atlantis-Ticker", entries=ENTRIES, page_datetime=datetime(2025, 11, 14, 0, 10)))
+    return path
+
+
+def dangling_links() -> int:
+    """Link rows whose entry, place or person does not exist."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT (SELECT count(*) FROM tickerarchive_entryplace l WHERE NOT EXISTS
+                        (SELECT 1 FROM tickerarchive_place p WHERE p.id = l.place_id)
+                     OR NOT EXISTS (SELECT 1 FROM tickerarchive_entry e WHERE e.id = l.entry_id))
+                 + (SELECT count(*) FROM tickerarchive_entryperson l WHERE NOT EXISTS
+                        (SELECT 1 FROM tickerarchive_person p WHERE p.id = l.person_id)
+                     OR NOT EXISTS (SELECT 1 FROM tickerarchive_entry e WHERE e.id = l.entry_id))
+        """)
+        return cursor.fetchone()[0]
+
+
+def linked_names(link_model, field) -> dict[str, int]:
+    """Name of each place (or person) → the number of entries linked to it."""
+    names: dict[str, int] = {}
+    for name in link_model.objects.values_list(f"{field}__name", flat=True):
+        names[name] = names.get(name, 0) + 1
+    return names
+
+
+def editor_action(kind: str, action: str):
+    model, _link_model, _field, survivor, duplicate = KINDS[kind]
+    if action == "delete":
+        return lambda: model.objects.get(name=duplicate).delete()  # as the admin's delete view does
+    return lambda: model.objects.get(name=survivor).merge([model.objects.get(name=duplicate)])
+
+
+def expected_links(kind: str, action: str) -> dict[str, int]:
+    """What the archive shows after the editor's action and the ingest, whichever came first:
+    a deleted duplicate has no links, a merged one's links belong to the survivor."""
+    if kind == "place":
+        return {"Lemurien": 2} | ({"Atlantis": NAMING_THE_DUPLICATES} if action == "merge" else {})
+    return {"Maria Sacharowa": 2} | ({"Oleh Kiper": NAMING_THE_DUPLICATES} if action == "merge" else {})
+
+
+# --- every writer is checked ----------------------------------------------------------------
+
+@pytest.fixture
+def linked_entry(tmp_path, db):
+    make_gazetteer()
+    assert DumpLoader().load(write_dump(tmp_path)).error is None
+    return Entry.objects.get(headline="Hilfe für Lemurien")
+
+
+MISSING = 10**9
+
+
+@pytest.mark.parametrize("link_model, field", [(EntryPlace, "place"), (EntryPerson, "person")])
+@pytest.mark.parametrize("missing", ["entry", "target"])
+@pytest.mark.parametrize("path", ["copy", "insert", "update"])
+def test_a_link_to_a_missing_entry_place_or_person_is_refused(linked_entry, link_model, field, missing, path):
+    target = (Place if field == "place" else Person).objects.get(name__in=["Lemurien", "Maria Sacharowa"])
+    entry_id, target_id = (MISSING, target.pk) if missing == "entry" else (linked_entry.pk, MISSING)
+    before = list(link_model.objects.order_by("pk").values_list("pk", "entry_id", f"{field}_id"))
+    with pytest.raises(IntegrityError, match="is not present in table"), transaction.atomic():
+        if path == "copy":  # as ingest writes the links of new entries
+            names = {"Atlantis": target_id} if field == "place" else {}
+            people = {"Oleh Kiper": target_id} if field == "person" else {}
+            Linker(names, people).link({entry_id: "Atlantis und Oleh Kiper"}, new=True)
+        elif path == "insert":  # as the admin and relink write them
+            link_model.objects.create(entry_id=entry_id, **{f"{field}_id": target_id})
+        else:
+            link_model.objects.filter(entry=linked_entry).update(
+                **({"entry_id": entry_id} if missing == "entry" else {f"{field}_id": target_id}))
+    assert list(link_model.objects.order_by("pk").values_list("pk", "entry_id", f"{field}_id")) == before
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_deleting_a_place_or_person_in_plain_sql_deletes_its_links(linked_entry, kind):
+    model, link_model, field, _survivor, duplicate = KINDS[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE name = %s", [duplicate])
+    assert dangling_links() == 0
+    assert duplicate not in linked_names(link_model, field)
+    assert linked_names(link_model, field) == expected_links(kind, "delete")
+
+
+def test_deleting_entries_in_plain_sql_deletes_their_links(linked_entry):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tickerarchive_entry WHERE id = %s", [linked_entry.pk])
+    assert dangling_links() == 0
+    assert EntryPlace.objects.count() == 3 and EntryPerson.objects.count() == 3  # the other entries' links
+
+
+def test_truncating_linked_people_is_refused_and_ids_do_not_change(linked_entry):
+    with pytest.raises(IntegrityError, match="links refer to it"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE tickerarchive_person, tickerarchive_personalias, tickerarchive_personredirect")
+    with pytest.raises(IntegrityError, match="does not change"), transaction.atomic():
+        Place.objects.filter(name="Lemurien").update(id=MISSING)
+    assert dangling_links() == 0 and Person.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_under_repeatable_read_is_refused(linked_entry):
+    # Its snapshot could not see links committed while it waited for their ingest.
+    with psycopg.connect(subprocess_database_url()) as conn:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="READ COMMITTED"):
+            conn.execute("DELETE FROM tickerarchive_place WHERE name = 'Atlantida'")
+    assert Place.objects.filter(name="Atlantida").exists()
+
+
+# --- an editor and an ingest at the same time ---------------------------------------------
+
+@pytest.fixture
+def lock_monitor():
+    """is_waiting(pid): whether that backend waits for a lock another one holds."""
+    monitor = psycopg.connect(subprocess_database_url(), autocommit=True)
+    lock = threading.Lock()
+
+    def is_waiting(pid: int) -> bool:
+        with lock:
+            return monitor.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", [pid]).fetchone()[0]
+
+    yield is_waiting
+    monitor.close()
+
+
+def wait_until(condition, timeout: float = WAIT) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+class Editor(threading.Thread):
+    """An editor's change in a connection and transaction of its own, as in the admin.
+    `before_commit` runs inside the transaction, after the change."""
+
+    def __init__(self, change, before_commit=lambda: None):
+        super().__init__(daemon=True)
+        self.change, self.before_commit = change, before_commit
+        self.pid = None
+        self.started_work, self.changed = threading.Event(), threading.Event()
+        self.error = None
+
+    def run(self):
+        try:
+            self.pid = backend_pid()
+            self.started_work.set()
+            with transaction.atomic():
+                self.change()
+                self.changed.set()
+                self.before_commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the test
+            self.error = error
+        finally:
+            self.started_work.set()
+            self.changed.set()
+            connections.close_all()
+
+    def finish(self):
+        self.join(WAIT)
+        assert not self.is_alive(), "the editor's change never finished"
+        assert self.error is None, self.error
+
+
+def assert_dump_landed_with(kind: str, action: str, result) -> None:
+    model, link_model, field, _survivor, duplicate = KINDS[kind]
+    assert result.error is None and result.created == len(ENTRIES)
+    assert IngestEvent.objects.get().status == IngestEvent.Status.LOADED
+    assert SourceDump.objects.count() == 1 and Entry.objects.count() == len(ENTRIES)
+    assert not model.objects.filter(name=duplicate).exists()
+    assert dangling_links() == 0
+    assert linked_names(link_model, field) == expected_links(kind, action)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["delete", "merge"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_editor_acting_while_an_ingest_links_waits_for_it_and_handles_its_new_links(
+        tmp_path, monkeypatch, lock_monitor, kind, action):
+    """The ingest has written its links (not committed yet) when the editor deletes or merges:
+    the editor's change waits for the ingest, then removes or moves the new links too."""
+    make_gazetteer()
+    editor = Editor(editor_action(kind, action))
+    editor_waited = []
+    original_link = Linker.link
+
+    def link_then_let_the_editor_act(self, texts, *, new=False):
+        written = original_link(self, texts, new=new)
+        if new and not editor_waited:
+            editor.start()
+            editor.started_work.wait(WAIT)
+            # The change waits for this transaction (or, were nothing locked, it is done).
+            wait_until(lambda: editor.changed.is_set() or lock_monitor(editor.pid))
+            editor_waited.append(not editor.changed.is_set())
+        return written
+
+    monkeypatch.setattr(Linker, "link", link_then_let_the_editor_act)
+    result = DumpLoader().load(write_dump(tmp_path))
+    editor.finish()
+    assert_dump_landed_with(kind, action, result)
+    assert editor_waited == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["delete", "merge"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_ingest_linking_to_what_an_editor_is_deleting_or_merging_stores_the_dump_without_it(
+        tmp_path, lock_monitor, kind, action):
+    """The editor's change is made but not committed when the ingest writes links to the
+    duplicate: the ingest waits, then sees it gone and stores the dump all the same, linking
+    the survivor of a merge."""
+    make_gazetteer()
+    loader = DumpLoader()
+    assert loader.linker  # built before the editor's change, as in a long ingest run
+    ingest_pid = backend_pid()
+    ingest_waited = []
+    editor = Editor(editor_action(kind, action),
+                    before_commit=lambda: ingest_waited.append(wait_until(lambda: lock_monitor(ingest_pid))))
+    editor.start()
+    assert editor.changed.wait(WAIT)
+    result = loader.load(write_dump(tmp_path))
+    editor.finish()
+    assert_dump_landed_with(kind, action, result)
+    assert ingest_waited == [True]
+
+
+@pytest.mark.parametrize("action", ["delete", "merge"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_dumps_of_an_ingest_run_after_an_editor_deleted_or_merged_store_without_it(db, tmp_path, kind, action):
+    """The linker of a long ingest run was built before the change: later dumps still land."""
+    make_gazetteer()
+    loader = DumpLoader()
+    assert loader.linker
+    editor_action(kind, action)()
+    result = loader.load(write_dump(tmp_path))
+    assert_dump_landed_with(kind, action, result)
