@@ -1,11 +1,11 @@
 """Load parsed dumps into the archive: one transaction per dump, idempotent.
 
 A dump is loaded in two halves. `prepare` needs no database: it reads and parses the file,
-drops entries the page repeats, finds the places and people each entry names and formats
-the rows as COPY text. `write` is the database's half, in the dump's own transaction: a
-handful of statements and COPYs whatever the number of entries. `load_many` prepares the
-next dumps in a second process while this one writes (see ingest/pipeline.py), so that
-Python and PostgreSQL work at the same time instead of taking turns.
+drops entries the page repeats, finds the places and people each entry names and lays the
+rows out as columns. `write` is the database's half, in the dump's own transaction: four
+round trips whatever the number of entries. `load_many` prepares the next dumps in a second
+process while this one writes (see ingest/pipeline.py), so that Python and PostgreSQL work
+at the same time instead of taking turns.
 
 The management command only parses its arguments; everything about loading lives here.
 """
@@ -14,11 +14,11 @@ from __future__ import annotations
 import glob
 import json
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from ingest.parser import DumpError, ParsedDump, Picture as ParsedPicture, parse_dump
 from tickerarchive.models import (
-    Entry, EntryConflict, EntryTombstone, IngestEvent, Picture, SourceDump, Ticker,
+    Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, LinkOrigin, Picture, SourceDump,
+    Ticker,
 )
 
 GLOB_CHARS = set("*?[")
@@ -82,28 +83,23 @@ class FileResult:
     parsed: ParsedDump | None = None  # set by load(); load_many() does not carry the parse over
 
 
-class PreparedEntry(NamedTuple):
-    """One entry of a dump, ready to be compared with the archive and written."""
+# The columns a prepared dump hands over, named as the parameters of WRITE_SQL: each entry of
+# the page once, in page order; pictures and links point at their entry by its number there.
+ENTRY_COLUMNS = ("at", "headline", "body", "line", "position")
+PICTURE_COLUMNS = ("picture_entry", "picture_position", "picture_slug", "picture_caption", "picture_credit",
+                   "picture_line")
+PLACE_COLUMNS = ("place_entry", "place", "place_mentions")
+PERSON_COLUMNS = ("person_entry", "person", "person_mentions")
 
-    published_at: datetime
-    headline: str
-    body: str
-    line: int
-    pictures: list[ParsedPicture]
-    row: str  # COPY text of the entry after its id, ticker, dump and timestamps (ENTRY_COPY)
-    picture_rows: list[str]  # COPY text of each picture after its entry id (PICTURE_COPY)
-    mentions: object | None  # linker.Mentions, found without the database; None without linking
 
-    @property
-    def stored_pictures(self) -> list[list[str]]:
-        """The pictures as Picture rows keep what the ticker published (slug, caption, credit)."""
-        return [[p.slug or "", p.caption, p.credit or ""] for p in self.pictures]
+def _columns(names) -> dict[str, list]:
+    return {name: [] for name in names}
 
 
 @dataclass
 class PreparedDump:
-    """A dump parsed and formatted for writing: everything `write` needs, and nothing of the
-    parse it does not need (this crosses from the preparing process to the writing one)."""
+    """A dump parsed, linked and laid out for writing: what `write` needs and nothing more of
+    the parse (this crosses from the preparing process to the writing one, as plain lists)."""
 
     path: str
     started_at: datetime
@@ -121,15 +117,36 @@ class PreparedDump:
     warnings_json: str = "[]"
     unparsed_json: str = "[]"
     entry_count: int = 0  # entries on the page, repeats included
-    entries: list[PreparedEntry] = field(default_factory=list)  # each entry once
+    # `at` is the time as seconds since the epoch (the parser gives whole minutes: exact).
+    entries: dict[str, list] = field(default_factory=lambda: _columns(ENTRY_COLUMNS))
+    pictures: dict[str, list] = field(default_factory=lambda: _columns(PICTURE_COLUMNS))
+    places: dict[str, list] = field(default_factory=lambda: _columns(PLACE_COLUMNS))
+    people: dict[str, list] = field(default_factory=lambda: _columns(PERSON_COLUMNS))
+    # People named with a role whom the gazetteer may not know yet: (entry number, role,
+    # first name, surname, mentions); the writer creates them as suggestions.
+    discovered: list[tuple[int, str, str, str, int]] = field(default_factory=list)
+    # The columns above as PostgreSQL array literals (WRITE_SQL's parameters): made here, so
+    # the writing process need not adapt each value.
+    arrays: dict[str, str] = field(default_factory=dict)
     parsed: ParsedDump | None = None  # only when prepared and written in one process
 
+    def pictures_of(self, number: int) -> list[ParsedPicture]:
+        """The pictures of entry `number` (1-based), as stored: slug and credit "" when absent."""
+        p = self.pictures
+        return [
+            ParsedPicture(p["picture_slug"][i], p["picture_caption"][i], p["picture_credit"][i], p["picture_line"][i])
+            for i, n in enumerate(p["picture_entry"]) if n == number
+        ]
 
-def _copy_text(value: str) -> str:
-    """A value in COPY's text format (backslash, tab and line breaks escaped)."""
-    if "\\" in value:
-        value = value.replace("\\", "\\\\")
-    return value.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    def mentions_of(self, number: int):
+        """The linker's Mentions of entry `number` (1-based), for the links of a changed entry."""
+        from ingest.linker import Mentions
+
+        return Mentions(
+            places={t: m for n, t, m in zip(*self.places.values()) if n == number},
+            people={t: m for n, t, m in zip(*self.people.values()) if n == number},
+            discovered_mentions={(role, first, last): m for n, role, first, last, m in self.discovered if n == number},
+        )
 
 
 class DumpLoader:
@@ -145,7 +162,7 @@ class DumpLoader:
         self.max_bytes = max_bytes
         self.link = link
         self._linker = None
-        self._ids: list[int] = []
+        self._ids: deque[int] = deque()  # drawn from the sequence, not used yet
         self._toast_compression: str | None = None
 
     @property
@@ -213,6 +230,7 @@ class DumpLoader:
         prepared.warnings_json = json.dumps(prepared.warnings, ensure_ascii=False)
         prepared.unparsed_json = json.dumps([u.as_dict() for u in parsed.unparsed_lines], ensure_ascii=False)
         prepared.entry_count = len(parsed.entries)
+        entries, pictures, places, people = prepared.entries, prepared.pictures, prepared.places, prepared.people
         first_line: dict[tuple, int] = {}
         for entry in parsed.entries:
             key = (entry.published_at, entry.headline)
@@ -222,15 +240,28 @@ class DumpLoader:
                 })
                 continue
             first_line[key] = entry.line
+            number = len(first_line)
             body = entry.body
-            at, headline, text = entry.published_at.isoformat(), _copy_text(entry.headline), _copy_text(body)
-            prepared.entries.append(PreparedEntry(
-                published_at=entry.published_at, headline=entry.headline, body=body, line=entry.line,
-                pictures=entry.pictures,
-                row=f"{at}\t{headline}\t{text}\t{at}\t{headline}\t{text}\t[]\t{entry.line}\t{entry.position}\n",
-                picture_rows=[_picture_row(n, p) for n, p in enumerate(entry.pictures)],
-                mentions=self.linker.find_in(_linked_text(entry.headline, body, entry.pictures)) if self.link else None,
-            ))
+            for name, value in zip(ENTRY_COLUMNS, (
+                entry.published_at.timestamp(), entry.headline, body, entry.line, entry.position,
+            )):
+                entries[name].append(value)
+            for position, picture in enumerate(entry.pictures):
+                fields = _picture_fields(position, picture)
+                for name, value in zip(PICTURE_COLUMNS, (
+                    number, position, fields["slug"], fields["caption"], fields["credit"], fields["source_line"],
+                )):
+                    pictures[name].append(value)
+            if self.link:
+                mentions = self.linker.find_in(_linked_text(entry.headline, body, entry.pictures))
+                for columns, found in ((places, mentions.places), (people, mentions.people)):
+                    entry_column, target_column, mentions_column = columns.values()
+                    for target, count in found.items():
+                        entry_column.append(number)
+                        target_column.append(target)
+                        mentions_column.append(min(count, 32767))
+                prepared.discovered += [(number, *person, count) for person, count in mentions.discovered_mentions.items()]
+        prepared.arrays = _arrays(entries, pictures, places, people)
         return prepared
 
     # --- the database's half --------------------------------------------------------------
@@ -251,144 +282,151 @@ class DumpLoader:
             result.error = prepared.error
         result.status = IngestEvent.Status.FAILED
         result.created = result.updated = result.unchanged = result.skipped = 0
-        _insert_event(_cursor(), prepared, result)
+        with connection.wrap_database_errors:
+            _execute(_connection(), EVENT_SQL, _event(prepared, result))
         return result
 
     def _store(self, prepared: PreparedDump, result: FileResult) -> None:
-        cursor = _cursor()
+        """Four round trips for a new dump, whatever its size: lock and look up; store the dump
+        and read what the archive has of its entries; write entries, pictures, links and the
+        log line in one statement; commit."""
+        conn = _connection()
         slug = Ticker.slug_for(prepared.title)
-        # Concurrent ingests of one ticker take turns: no duplicates, no deadlock. A commit
-        # need not wait for the disk: should the server lose the last commits in a crash, the
-        # next run finds those dumps not stored and loads them again (loading is idempotent).
-        # Raw text and long entries are compressed with lz4 where the server has it: several
-        # times faster than pglz, to write and to read. The prepared statements below are
-        # planned once, not at every dump (each looks rows up by a key or range of one index).
-        cursor.execute(LOCK_SQL, [f"ingest:{slug}", self._compression(cursor)], prepare=True)
-        # A statement of its own: it must see what a concurrent ingest committed while we waited.
-        stored_dump, ticker_id, section = cursor.execute(LOOKUP_SQL, [prepared.sha256, slug], prepare=True).fetchone()
+        compression = self._compression(conn)
+        with conn.pipeline():
+            # Concurrent ingests of one ticker take turns: no duplicates, no deadlock. A commit
+            # need not wait for the disk: should the server lose the last commits in a crash,
+            # the next run finds those dumps not stored and loads them again (loading is
+            # idempotent). Raw text and long entries are compressed with lz4 where the server
+            # has it: several times faster than pglz, to write and to read. The prepared
+            # statements are planned once, not at every dump (each reads one index).
+            _execute(conn, LOCK_SQL, [f"ingest:{slug}", compression])
+            # A statement of its own: it must see what a concurrent ingest committed while we waited.
+            lookup = _execute(conn, LOOKUP_SQL, [prepared.sha256, slug])
+        stored_dump, ticker_id, section = lookup.fetchone()
         now = timezone.now()
         if stored_dump is not None and not self.force:
             result.status = IngestEvent.Status.UNCHANGED
             result.unchanged = prepared.entry_count
-            _insert_event(cursor, prepared, result)
+            _execute(conn, EVENT_SQL, _event(prepared, result))
             return
         result.warnings.extend(prepared.repeated)
-        new_ticker = ticker_id is None
-        if new_ticker:
-            ticker_id = cursor.execute(TICKER_SQL, [prepared.title, slug, prepared.section or "", now]).fetchone()[0]
-        elif prepared.section and section != prepared.section:
-            cursor.execute(TICKER_SECTION_SQL, [prepared.section, ticker_id])
-        dump_id = cursor.execute(DUMP_SQL, [
-            ticker_id, os.path.basename(prepared.path), prepared.path, prepared.sha256, prepared.size,
-            prepared.encoding, prepared.page_datetime, prepared.date_source, prepared.text,
-            prepared.warnings_json, prepared.unparsed_json, prepared.entry_count, now,
-        ], prepare=True).fetchone()[0]
-        new_entries, changed = self._compare(cursor, ticker_id, prepared.entries, result) if not new_ticker else (
-            prepared.entries, {},
-        )
-        ids = self._take_ids(cursor, len(new_entries))
-        stamp = f"{ticker_id}\t{dump_id}\t{now.isoformat()}\t{now.isoformat()}\t"
-        _copy(cursor, ENTRY_COPY, "".join(f"{pk}\t{stamp}{e.row}" for pk, e in zip(ids, new_entries)))
-        _copy(cursor, PICTURE_COPY, "".join(
-            f"{pk}\t{row}" for pk, e in zip(ids, new_entries) for row in e.picture_rows
-        ))
-        result.created = len(new_entries)
+        count = len(prepared.entries["at"])
+        with conn.pipeline():
+            if ticker_id is None:
+                _execute(conn, TICKER_SQL, [prepared.title, slug, prepared.section or "", now])
+            elif prepared.section and section != prepared.section:
+                _execute(conn, TICKER_SECTION_SQL, [prepared.section, ticker_id])
+            dump = _execute(conn, DUMP_SQL, {
+                "slug": slug, "file_name": os.path.basename(prepared.path), "path": prepared.path,
+                "sha256": prepared.sha256, "size": prepared.size, "encoding": prepared.encoding,
+                "page_datetime": prepared.page_datetime, "date_source": prepared.date_source,
+                "raw_text": prepared.text, "parse_warnings": prepared.warnings_json,
+                "unparsed_lines": prepared.unparsed_json, "entry_count": prepared.entry_count, "now": now,
+            })
+            stored = None
+            if ticker_id is not None and count:
+                at = prepared.entries["at"]
+                stored = _execute(conn, STORED_SQL, {"ticker": ticker_id, "first": min(at), "last": max(at)})
+            more_ids = _execute(conn, IDS_SQL, [max(count, ID_BLOCK)]) if len(self._ids) < count else None
+        dump_id, ticker_id = dump.fetchone()
+        if more_ids is not None:
+            self._ids.extend(row[0] for row in more_ids)
+        new, changed = self._compare(prepared, stored.fetchall() if stored else [], result)
+        ids = [self._ids.popleft() if is_new else None for is_new in new]
         if changed:
-            self._update_changed(changed, SourceDump(pk=dump_id), now)
-            result.updated = len(changed)
+            self._update_changed(prepared, changed, SourceDump(pk=dump_id), now)
         if self.link:
-            self.linker.write_links({pk: e.mentions for pk, e in zip(ids, new_entries)}, new=True)
-            self.linker.write_links({pk: e.mentions for pk, e in changed.items()})
-        _insert_event(cursor, prepared, result)
+            self._resolve_discovered(prepared, ids)
+        result.created = len(ids) - ids.count(None)
+        result.updated = len(changed)
+        _execute(conn, WRITE_SQL, {
+            "ids": _array_literal(ids), "ticker": ticker_id, "dump": dump_id, "now": now, **prepared.arrays,
+            **_event(prepared, result),
+        })
 
-    def _compare(self, cursor, ticker_id: int, entries: list[PreparedEntry], result: FileResult):
-        """(entries the archive does not have yet, {id: entry} of stored ones whose text or
-        pictures changed). Entries an editor deleted or merged away stay away."""
+    def _compare(self, prepared: PreparedDump, stored_rows, result: FileResult) -> tuple[list[bool], dict[int, int]]:
+        """Which entries of the dump are new ([bool] in page order), and {id: entry number} of
+        stored ones whose text or pictures changed. Entries an editor deleted or merged away
+        stay away."""
         stored, tombstones = {}, set()
-        if not entries:
-            return [], {}
-        times = [e.published_at for e in entries]
-        span = {"ticker": ticker_id, "first": min(times), "last": max(times)}
-        for at, headline, pk, body, pictures in cursor.execute(STORED_SQL, span, prepare=True):
+        for at, headline, pk, body, pictures in stored_rows:
             if pk is None:
                 tombstones.add((at, headline))
             else:
                 stored[at, headline] = (pk, body, pictures or [])
-        new_entries: list[PreparedEntry] = []
-        changed: dict[int, PreparedEntry] = {}
-        for entry in entries:
-            key = (entry.published_at, entry.headline)
+        entries = prepared.entries
+        new, changed = [], {}
+        for number, key in enumerate(zip(entries["at"], entries["headline"]), start=1):
             match = stored.get(key)
+            new.append(match is None and key not in tombstones)
             if match is None:
-                if key in tombstones:
-                    result.skipped += 1
-                else:
-                    new_entries.append(entry)
-            elif match[1] == entry.body and match[2] == entry.stored_pictures:
+                result.skipped += key in tombstones
+            elif match[1] == entries["body"][number - 1] and match[2] == [
+                [p.slug, p.caption, p.credit] for p in prepared.pictures_of(number)
+            ]:
                 result.unchanged += 1
             else:
-                changed[match[0]] = entry
-        return new_entries, changed
+                changed[match[0]] = number
+        return new, changed
 
-    def _compression(self, cursor) -> str:
+    def _resolve_discovered(self, prepared: PreparedDump, ids: list[int | None]) -> None:
+        """People named with a role in new entries: found or created as suggestions, linked."""
+        if not prepared.discovered:
+            return
+        people = prepared.people
+        linked = set(zip(people["person_entry"], people["person"]))
+        for number, role, first, last, count in prepared.discovered:
+            if ids[number - 1] is None:
+                continue
+            person_id = self.linker.suggest_person(role, first, last)
+            if person_id is not None and (number, person_id) not in linked:
+                linked.add((number, person_id))
+                for name, value in zip(PERSON_COLUMNS, (number, person_id, min(count, 32767))):
+                    people[name].append(value)
+        prepared.arrays.update(_arrays(people))
+
+    def _compression(self, conn) -> str:
         if self._toast_compression is None:
-            self._toast_compression = cursor.execute(COMPRESSION_SQL).fetchone()[0]
+            self._toast_compression = _execute(conn, COMPRESSION_SQL, []).fetchone()[0]
         return self._toast_compression
 
-    def _take_ids(self, cursor, count: int) -> list[int]:
-        """Ids for new entries, so that pictures and links can refer to them in the same COPYs."""
-        if len(self._ids) < count:
-            cursor.execute(IDS_SQL, [max(count - len(self._ids), ID_BLOCK)])
-            self._ids += [row[0] for row in cursor.fetchall()]
-        ids, self._ids = self._ids[:count], self._ids[count:]
-        return ids
-
-    def _update_changed(self, changed: dict[int, PreparedEntry], dump: SourceDump, now) -> None:
+    def _update_changed(self, prepared: PreparedDump, changed: dict[int, int], dump: SourceDump, now) -> None:
+        """Entries a later save of the page changed: through the models, as editors' changes are."""
+        entries = prepared.entries
         for stored in Entry.objects.filter(pk__in=list(changed)).prefetch_related("pictures"):
-            self._update(stored, changed[stored.pk], dump, now)
+            number = changed[stored.pk]
+            self._update(stored, entries["body"][number - 1], entries["line"][number - 1],
+                         prepared.pictures_of(number), dump, now)
+        if self.link:
+            self.linker.write_links({pk: prepared.mentions_of(number) for pk, number in changed.items()})
 
-    @staticmethod
-    def _pictures(entry: Entry, parsed_entry) -> list[Picture]:
-        return [Picture(entry=entry, **_picture_fields(n, p)) for n, p in enumerate(parsed_entry.pictures)]
-
-    def _update(self, stored: Entry, parsed_entry: PreparedEntry, dump: SourceDump, now) -> None:
+    def _update(self, stored: Entry, body: str, line: int, pictures: list[ParsedPicture], dump: SourceDump, now) -> None:
         """A later save of the page: new text replaces the published text, never an editor's."""
-        pictures = [(p.slug, p.original_caption, p.original_credit) for p in stored.pictures.all()]
-        new_pictures = [tuple(p) for p in parsed_entry.stored_pictures]
-        conflict = dict(entry=stored, source_dump=dump, source_line=parsed_entry.line, detected_at=now)
-        if stored.original_body != parsed_entry.body:
+        conflict = dict(entry=stored, source_dump=dump, source_line=line, detected_at=now)
+        if stored.original_body != body:
             if "body" in stored.edited_fields:
-                EntryConflict.objects.create(
-                    field="body", editor_value=stored.body, ingested_value=parsed_entry.body, **conflict
-                )
+                EntryConflict.objects.create(field="body", editor_value=stored.body, ingested_value=body, **conflict)
             else:
-                stored.body = parsed_entry.body
-            stored.original_body = parsed_entry.body
-        stored.source_dump, stored.source_line, stored.updated_at = dump, parsed_entry.line, now
+                stored.body = body
+            stored.original_body = body
+        stored.source_dump, stored.source_line, stored.updated_at = dump, line, now
         stored.save(update_fields=["original_body", "body", "source_dump", "source_line", "updated_at"])
-        if pictures != new_pictures:
+        before = [(p.slug, p.original_caption, p.original_credit) for p in stored.pictures.all()]
+        if before != [(p.slug, p.caption, p.credit) for p in pictures]:
             if any(p.edited for p in stored.pictures.all()):
                 EntryConflict.objects.create(
                     field="pictures", editor_value=_describe(stored.pictures.all()),
-                    ingested_value=_describe(parsed_entry.pictures), **conflict,
+                    ingested_value=_describe(pictures), **conflict,
                 )
             else:
                 stored.pictures.all().delete()
-                Picture.objects.bulk_create(self._pictures(stored, parsed_entry))
+                Picture.objects.bulk_create(
+                    [Picture(entry=stored, **_picture_fields(n, p)) for n, p in enumerate(pictures)]
+                )
 
 
 # --- statements -------------------------------------------------------------------------
-# Column order puts what only the writer knows (id, ticker, dump, timestamps) first, so the
-# preparing process can format the rest of each row.
-ENTRY_COPY = (
-    f"COPY {Entry._meta.db_table} (id, ticker_id, source_dump_id, created_at, updated_at, published_at, headline, "
-    "body, original_published_at, original_headline, original_body, edited_fields, source_line, position_key) "
-    "FROM STDIN"
-)
-PICTURE_COPY = (
-    f"COPY {Picture._meta.db_table} (entry_id, position, slug, caption, credit, original_caption, original_credit, "
-    "edited, source_line) FROM STDIN"
-)
 LOCK_SQL = (
     "SELECT pg_advisory_xact_lock(hashtext(%s)), set_config('synchronous_commit', 'off', true), "
     "set_config('default_toast_compression', %s, true), set_config('plan_cache_mode', 'force_generic_plan', true)"
@@ -401,58 +439,120 @@ LOOKUP_SQL = (
     f"SELECT (SELECT id FROM {SourceDump._meta.db_table} WHERE sha256 = %s), t.id, t.section "
     f"FROM (VALUES (1)) AS one LEFT JOIN {Ticker._meta.db_table} t ON t.slug = %s"
 )
-TICKER_SQL = f"INSERT INTO {Ticker._meta.db_table} (title, slug, section, created_at) VALUES (%s, %s, %s, %s) RETURNING id"
+TICKER_SQL = f"INSERT INTO {Ticker._meta.db_table} (title, slug, section, created_at) VALUES (%s, %s, %s, %s)"
 TICKER_SECTION_SQL = f"UPDATE {Ticker._meta.db_table} SET section = %s WHERE id = %s"
 _DUMP_COLUMNS = (
-    "ticker_id", "file_name", "path", "sha256", "size", "encoding", "page_datetime", "date_source", "raw_text",
+    "file_name", "path", "sha256", "size", "encoding", "page_datetime", "date_source", "raw_text",
     "parse_warnings", "unparsed_lines", "entry_count", "ingested_at",
 )
+# The ticker by its slug: it may have been created by the statement before, in the same pipeline.
 # A dump read again with --force replaces its stored row, as update_or_create would.
 DUMP_SQL = (
-    f"INSERT INTO {SourceDump._meta.db_table} ({', '.join(_DUMP_COLUMNS)}) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s) ON CONFLICT (sha256) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _DUMP_COLUMNS if c != "sha256") + " RETURNING id"
+    f"INSERT INTO {SourceDump._meta.db_table} (ticker_id, {', '.join(_DUMP_COLUMNS)}) "
+    f"VALUES ((SELECT id FROM {Ticker._meta.db_table} WHERE slug = %(slug)s), %(file_name)s, %(path)s, %(sha256)s, "
+    "%(size)s, %(encoding)s, %(page_datetime)s, %(date_source)s, %(raw_text)s, %(parse_warnings)s::jsonb, "
+    "%(unparsed_lines)s::jsonb, %(entry_count)s, %(now)s) ON CONFLICT (sha256) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in ("ticker_id", *_DUMP_COLUMNS) if c != "sha256")
+    + " RETURNING id, ticker_id"
 )
-# The stored entries and tombstones of a dump's ticker and time span, in one round trip (the
-# caller picks those with the keys of its entries).
+# The stored entries and tombstones of a dump's ticker and time span (the caller picks those
+# with the keys of its entries); times as seconds since the epoch, as the dump has them.
 STORED_SQL = f"""
-    SELECT e.original_published_at, e.original_headline, e.id, e.original_body,
+    SELECT extract(epoch FROM e.original_published_at)::float8, e.original_headline, e.id, e.original_body,
            (SELECT json_agg(json_build_array(p.slug, p.original_caption, p.original_credit) ORDER BY p.position)
             FROM {Picture._meta.db_table} p WHERE p.entry_id = e.id)
-    FROM {Entry._meta.db_table} e WHERE e.ticker_id = %(ticker)s AND e.original_published_at BETWEEN %(first)s AND %(last)s
+    FROM {Entry._meta.db_table} e
+    WHERE e.ticker_id = %(ticker)s AND e.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
     UNION ALL
-    SELECT t.original_published_at, t.original_headline, NULL, NULL, NULL
+    SELECT extract(epoch FROM t.original_published_at)::float8, t.original_headline, NULL, NULL, NULL
     FROM {EntryTombstone._meta.db_table} t
-    WHERE t.ticker_id = %(ticker)s AND t.original_published_at BETWEEN %(first)s AND %(last)s
+    WHERE t.ticker_id = %(ticker)s AND t.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
 """
 IDS_SQL = f"SELECT nextval(pg_get_serial_sequence('{Entry._meta.db_table}', 'id')) FROM generate_series(1, %s)"
-EVENT_SQL = (
+EVENT_PARAMETERS = ("started_at", "finished_at", "event_path", "event_sha256", "status", "entries_created",
+                    "entries_updated", "entries_unchanged", "error")
+_EVENT_INSERT = (
     f"INSERT INTO {IngestEvent._meta.db_table} (started_at, finished_at, path, sha256, status, entries_created, "
-    "entries_updated, entries_unchanged, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "entries_updated, entries_unchanged, error) VALUES (" + ", ".join(f"%({p})s" for p in EVENT_PARAMETERS) + ")"
 )
+EVENT_SQL = _EVENT_INSERT
 
 
-def _cursor() -> psycopg.Cursor:
-    """A cursor that sends parameters apart from the statement (no quoting of the raw text on
-    our side) on the connection, and so inside the transaction, Django uses."""
+def _unnest(columns, types) -> str:
+    """unnest() of array parameters that arrive as literals (text)."""
+    return "unnest(" + ", ".join(f"%({c})s::text::{t}[]" for c, t in zip(columns, types)) + ")"
+
+
+_LINK_INSERT = (
+    "INSERT INTO {table} (entry_id, {target}, mentions, origin, removed) "
+    f"SELECT new.id, l.target, l.mentions, '{LinkOrigin.AUTOMATIC.value}', false "
+    "FROM {unnest} AS l (n, target, mentions) JOIN new USING (n)"
+)
+# A dump's new entries, their pictures and automatic links and its line in the load-event log,
+# in one statement. `ids` has an id for each entry to insert and NULL for the others.
+WRITE_SQL = f"""
+    WITH new (id, n) AS (SELECT id, n FROM unnest(%(ids)s::text::bigint[]) WITH ORDINALITY AS new (id, n) WHERE id IS NOT NULL),
+    entries AS (
+        INSERT INTO {Entry._meta.db_table} (id, ticker_id, source_dump_id, published_at, headline, body,
+            original_published_at, original_headline, original_body, edited_fields, source_line, position_key,
+            created_at, updated_at)
+        SELECT new.id, %(ticker)s, %(dump)s, to_timestamp(e.at), e.headline, e.body, to_timestamp(e.at), e.headline,
+            e.body, '[]', e.line, e.position, %(now)s, %(now)s
+        FROM {_unnest(ENTRY_COLUMNS, ("float8", "text", "text", "int", "int"))}
+            WITH ORDINALITY AS e (at, headline, body, line, position, n) JOIN new USING (n)
+    ),
+    pictures AS (
+        INSERT INTO {Picture._meta.db_table} (entry_id, position, slug, caption, credit, original_caption,
+            original_credit, edited, source_line)
+        SELECT new.id, p.position, p.slug, p.caption, p.credit, p.caption, p.credit, false, p.line
+        FROM {_unnest(PICTURE_COLUMNS, ("int", "int", "text", "text", "text", "int"))}
+            AS p (n, position, slug, caption, credit, line) JOIN new USING (n)
+    ),
+    places AS ({_LINK_INSERT.format(table=EntryPlace._meta.db_table, target="place_id",
+                                    unnest=_unnest(PLACE_COLUMNS, ("int", "bigint", "int")))}),
+    people AS ({_LINK_INSERT.format(table=EntryPerson._meta.db_table, target="person_id",
+                                    unnest=_unnest(PERSON_COLUMNS, ("int", "bigint", "int")))})
+    {_EVENT_INSERT}
+"""
+
+
+def _connection() -> psycopg.Connection:
+    """The psycopg connection Django uses (and so its transaction), with prepared statements
+    allowed: Django turns them off (prepare_threshold None), and then psycopg prepares nothing,
+    not even what asks for it. A threshold no statement reaches keeps them for ours alone."""
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    conn = connection.connection
+    if conn.prepare_threshold is None:
+        conn.prepare_threshold = 2**31
+    return conn
 
 
-def _copy(cursor: psycopg.Cursor, statement: str, data: str) -> None:
-    if data:
-        with cursor.copy(statement) as copy:
-            copy.write(data)
+def _execute(conn: psycopg.Connection, statement: str, parameters) -> psycopg.Cursor:
+    """A prepared statement on a cursor of its own (in a pipeline, each result stays with its
+    cursor until it is read). The parameters travel apart from the statement."""
+    return psycopg.Cursor(conn).execute(statement, parameters, prepare=True)
 
 
-def _insert_event(cursor: psycopg.Cursor, prepared: PreparedDump, result: FileResult) -> None:
+def _event(prepared: PreparedDump, result: FileResult) -> dict:
     """The load-event log's line for this dump: in the dump's transaction when it is stored,
     on its own when the dump failed."""
-    with connection.wrap_database_errors:
-        cursor.execute(EVENT_SQL, [
-            prepared.started_at, timezone.now(), prepared.path, prepared.sha256, result.status,
-            result.created, result.updated, result.unchanged, result.error or "",
-        ], prepare=True)
+    return dict(zip(EVENT_PARAMETERS, (
+        prepared.started_at, timezone.now(), prepared.path, prepared.sha256, result.status,
+        result.created, result.updated, result.unchanged, result.error or "",
+    )))
+
+
+def _array_literal(values: list) -> str:
+    """A PostgreSQL array literal of numbers, texts and NULLs."""
+    return "{" + ",".join(
+        "NULL" if v is None else str(v) if not isinstance(v, str)
+        else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in values
+    ) + "}"
+
+
+def _arrays(*columns: dict[str, list]) -> dict[str, str]:
+    return {name: _array_literal(values) for group in columns for name, values in group.items()}
 
 
 def _picture_fields(position: int, picture) -> dict:
@@ -461,13 +561,6 @@ def _picture_fields(position: int, picture) -> dict:
     return {"position": position, "slug": picture.slug or "", "caption": picture.caption, "credit": credit,
             "original_caption": picture.caption, "original_credit": credit, "edited": False,
             "source_line": picture.line}
-
-
-def _picture_row(position: int, picture: ParsedPicture) -> str:
-    """PICTURE_COPY's text for one picture, after its entry id."""
-    fields = _picture_fields(position, picture)
-    fields["edited"] = "f"
-    return "\t".join(_copy_text(str(value)) for value in fields.values()) + "\n"
 
 
 def _linked_text(headline: str, body: str, pictures: list[ParsedPicture]) -> str:
