@@ -12,6 +12,7 @@ The management command only parses its arguments; everything about loading lives
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 from collections import deque
@@ -129,6 +130,7 @@ class PreparedDump:
     # the writing process need not adapt each value.
     arrays: dict[str, str] = field(default_factory=dict)
     parsed: ParsedDump | None = None  # only when prepared and written in one process
+    stored: bool = False  # in the archive already when loading began: not parsed
 
     def pictures_of(self, number: int) -> list[ParsedPicture]:
         """The pictures of entry `number` (1-based), as stored: slug and credit "" when absent."""
@@ -163,6 +165,10 @@ class DumpLoader:
         self.link = link
         self._linker = None
         self._ids: deque[int] = deque()  # drawn from the sequence, not used yet
+        # Prepared statements for runs of many dumps (load_many): they are kept by the server
+        # connection, which a pooler in transaction mode would not keep for us.
+        self.prepared_statements = False
+        self._stored: set[str] = set()  # SHA-256 of the dumps in the archive when load_many began
         self._toast_compression: str | None = None
 
     @property
@@ -176,18 +182,21 @@ class DumpLoader:
 
     def parse(self, path: Path, data: bytes | None = None) -> ParsedDump:
         if data is None:
-            try:
-                size = Path(path).stat().st_size
-                if size > self.max_bytes:
-                    raise DumpError(
-                        f"{size / 2**20:.0f} MiB is too large for one day page (limit {self.max_bytes / 2**20:.0f} MiB): "
-                        "split the file into pages",
-                        path=str(path),
-                    )
-                data = Path(path).read_bytes()
-            except OSError as err:
-                raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
+            data = self._read(path)
         return parse_dump(data, path=str(path), default_date=self.default_date, ticker_title=self.ticker_title)
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            size = Path(path).stat().st_size
+            if size > self.max_bytes:
+                raise DumpError(
+                    f"{size / 2**20:.0f} MiB is too large for one day page (limit {self.max_bytes / 2**20:.0f} MiB): "
+                    "split the file into pages",
+                    path=str(path),
+                )
+            return Path(path).read_bytes()
+        except OSError as err:
+            raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
 
     def load_text(self, data: bytes, path: str) -> FileResult:
         """Load a dump already in memory (the admin's re-ingest of a stored dump)."""
@@ -206,8 +215,14 @@ class DumpLoader:
 
         if self.link:
             self.linker  # noqa: B018 - built here, so the preparing process has it too
-        for prepared in prepared_in_order(self, list(paths)):
-            yield self.write(prepared)
+        self.prepared_statements = True
+        # Dumps stored before are not parsed again (the writer still checks, in its transaction).
+        self._stored = set() if self.force else set(SourceDump.objects.values_list("sha256", flat=True))
+        try:
+            for prepared in prepared_in_order(self, list(paths)):
+                yield self.write(prepared)
+        finally:
+            self._stored = set()
 
     # --- the half without the database --------------------------------------------------
     def prepare(self, path: Path, data: bytes | None = None) -> PreparedDump:
@@ -215,6 +230,10 @@ class DumpLoader:
         error (naming file and line), not as an exception."""
         prepared = PreparedDump(path=str(path), started_at=timezone.now())
         try:
+            data = self._read(path) if data is None else data
+            if self._stored and (sha256 := hashlib.sha256(data).hexdigest()) in self._stored:
+                prepared.sha256, prepared.stored = sha256, True
+                return prepared
             parsed = prepared.parsed = self.parse(path, data)
         except DumpError as err:
             prepared.error = str(err)
@@ -267,6 +286,12 @@ class DumpLoader:
     # --- the database's half --------------------------------------------------------------
     def write(self, prepared: PreparedDump) -> FileResult:
         """Store a prepared dump in its own transaction, with its line in the load-event log."""
+        if prepared.stored:
+            unchanged = self._unchanged(prepared)
+            if unchanged is not None:
+                return unchanged
+            self._stored.discard(prepared.sha256)  # gone since loading began: load it afresh
+            prepared = self.prepare(Path(prepared.path))
         result = FileResult(path=prepared.path, warnings=list(prepared.warnings))
         if prepared.error is None:
             try:
@@ -286,11 +311,25 @@ class DumpLoader:
             _execute(_connection(), EVENT_SQL, _event(prepared, result))
         return result
 
+    def _unchanged(self, prepared: PreparedDump) -> FileResult | None:
+        """A dump that was stored when loading began, if it still is: its log line, and the
+        counts and warnings its parse had (the same bytes parse the same)."""
+        event = _event(prepared, FileResult(path=prepared.path, status=IngestEvent.Status.UNCHANGED))
+        with connection.wrap_database_errors:
+            row = _execute(_connection(self.prepared_statements), UNCHANGED_SQL, event).fetchone()
+        if row is None:
+            return None
+        count, warnings = row
+        return FileResult(
+            path=prepared.path, status=IngestEvent.Status.UNCHANGED, unchanged=count,
+            warnings=json.loads(warnings) if isinstance(warnings, str) else warnings,  # Django reads jsonb as text
+        )
+
     def _store(self, prepared: PreparedDump, result: FileResult) -> None:
         """Four round trips for a new dump, whatever its size: lock and look up; store the dump
         and read what the archive has of its entries; write entries, pictures, links and the
         log line in one statement; commit."""
-        conn = _connection()
+        conn = _connection(self.prepared_statements)
         slug = Ticker.slug_for(prepared.title)
         compression = self._compression(conn)
         with conn.pipeline():
@@ -476,6 +515,17 @@ _EVENT_INSERT = (
     "entries_updated, entries_unchanged, error) VALUES (" + ", ".join(f"%({p})s" for p in EVENT_PARAMETERS) + ")"
 )
 EVENT_SQL = _EVENT_INSERT
+# The log line of a dump stored before, with the count of its entries, if it is stored.
+UNCHANGED_SQL = f"""
+    WITH stored AS (SELECT entry_count, parse_warnings FROM {SourceDump._meta.db_table} WHERE sha256 = %(event_sha256)s),
+    event AS (
+        INSERT INTO {IngestEvent._meta.db_table} (started_at, finished_at, path, sha256, status, entries_created,
+            entries_updated, entries_unchanged, error)
+        SELECT %(started_at)s, %(finished_at)s, %(event_path)s, %(event_sha256)s, %(status)s, %(entries_created)s,
+            %(entries_updated)s, entry_count, %(error)s FROM stored
+    )
+    SELECT entry_count, parse_warnings FROM stored
+"""
 
 
 def _unnest(columns, types) -> str:
@@ -516,13 +566,14 @@ WRITE_SQL = f"""
 """
 
 
-def _connection() -> psycopg.Connection:
-    """The psycopg connection Django uses (and so its transaction), with prepared statements
-    allowed: Django turns them off (prepare_threshold None), and then psycopg prepares nothing,
-    not even what asks for it. A threshold no statement reaches keeps them for ours alone."""
+def _connection(prepared_statements: bool = False) -> psycopg.Connection:
+    """The psycopg connection Django uses (and so its transaction). Django turns prepared
+    statements off (prepare_threshold None: psycopg then prepares nothing, not even what asks
+    for it); `prepared_statements` turns them back on for ours alone (a threshold no other
+    statement reaches), for the rest of this connection."""
     connection.ensure_connection()
     conn = connection.connection
-    if conn.prepare_threshold is None:
+    if prepared_statements and conn.prepare_threshold is None:
         conn.prepare_threshold = 2**31
     return conn
 
