@@ -338,7 +338,7 @@ class DumpLoader:
             # the next run finds those dumps not stored and loads them again (loading is
             # idempotent). Raw text and long entries are compressed with lz4 where the server
             # has it: several times faster than pglz, to write and to read. The prepared
-            # statements are planned once, not at every dump (each reads one index).
+            # statements are planned once, not at every dump (each reads one row by its key).
             _execute(conn, LOCK_SQL, [f"ingest:{slug}", compression])
             # A statement of its own: it must see what a concurrent ingest committed while we waited.
             lookup = _execute(conn, LOOKUP_SQL, [prepared.sha256, slug])
@@ -366,7 +366,11 @@ class DumpLoader:
             stored = None
             if ticker_id is not None and count:
                 at = prepared.entries["at"]
-                stored = _execute(conn, STORED_SQL, {"ticker": ticker_id, "first": min(at), "last": max(at)})
+                # Planned at every dump, for its span and the archive as it is then: a plan
+                # made once, on a nearly empty table, took the ticker's index and read all its
+                # entries for every dump.
+                span = {"ticker": ticker_id, "first": min(at), "last": max(at)}
+                stored = _execute(conn, STORED_SQL, span, prepare=False)
             more_ids = _execute(conn, IDS_SQL, [max(count, ID_BLOCK)]) if len(self._ids) < count else None
         dump_id, ticker_id = dump.fetchone()
         if more_ids is not None:
@@ -578,10 +582,10 @@ def _connection(prepared_statements: bool = False) -> psycopg.Connection:
     return conn
 
 
-def _execute(conn: psycopg.Connection, statement: str, parameters) -> psycopg.Cursor:
-    """A prepared statement on a cursor of its own (in a pipeline, each result stays with its
-    cursor until it is read). The parameters travel apart from the statement."""
-    return psycopg.Cursor(conn).execute(statement, parameters, prepare=True)
+def _execute(conn: psycopg.Connection, statement: str, parameters, *, prepare: bool = True) -> psycopg.Cursor:
+    """A statement (prepared, unless `prepare` is False) on a cursor of its own: in a pipeline,
+    each result stays with its cursor until it is read. The parameters travel apart from it."""
+    return psycopg.Cursor(conn).execute(statement, parameters, prepare=prepare)
 
 
 def _event(prepared: PreparedDump, result: FileResult) -> dict:
