@@ -9,7 +9,6 @@ names, so `russische` is never `Russland`), respects word boundaries (a hyphen i
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -101,15 +100,13 @@ def genitive(name: str) -> str | None:
     return None if name.endswith(("s", "ß", "x", "z")) else name + "s"
 
 
-def _is_boundary(char: str) -> bool:
-    return not (char.isalnum() or char == "_")
-
-
 @dataclass
 class Mentions:
-    places: Counter = field(default_factory=Counter)
-    people: Counter = field(default_factory=Counter)
+    places: dict[int, int] = field(default_factory=dict)  # place id → mentions
+    people: dict[int, int] = field(default_factory=dict)  # person id → mentions
     discovered: list[tuple[str, str, str]] = field(default_factory=list)  # (role, first, last)
+    # (role, first, last) → how often the entry names that person (full name, then surname alone)
+    discovered_mentions: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
 class Linker:
@@ -125,6 +122,7 @@ class Linker:
             self.automaton.make_automaton()
         self.person_names = person_names
         self.place_names = set(place_names)
+        self._suggested: list[str] = []  # names suggest_person added in the current transaction
 
     @classmethod
     def from_database(cls) -> "Linker":
@@ -133,19 +131,26 @@ class Linker:
     def find(self, text: str) -> Mentions:
         mentions = Mentions()
         if not self.empty:
+            # Names that start and end at word boundaries, as (start, -length, ...): sorted,
+            # the longest name starting at each position comes first. (This loop runs for
+            # every automaton hit of every entry: the boundary test is inlined.)
             candidates = []
+            last = len(text) - 1
             for end, (length, kind, target) in self.automaton.iter(text):
                 start = end - length + 1
-                before = text[start - 1] if start > 0 else " "
-                after = text[end + 1] if end + 1 < len(text) else " "
-                if _is_boundary(before) and _is_boundary(after):
-                    candidates.append((start, end, kind, target))
+                if start > 0 and ((char := text[start - 1]).isalnum() or char == "_"):
+                    continue
+                if end < last and ((char := text[end + 1]).isalnum() or char == "_"):
+                    continue
+                candidates.append((start, -length, end, kind, target))
+            candidates.sort()
             covered_until = -1
-            for start, end, kind, target in sorted(candidates, key=lambda c: (c[0], -(c[1] - c[0]))):
+            for start, _length, end, kind, target in candidates:
                 if start <= covered_until:
                     continue  # inside a longer name already taken
                 covered_until = end
-                (mentions.places if kind == PLACE else mentions.people)[target] += 1
+                counts = mentions.places if kind == PLACE else mentions.people
+                counts[target] = counts.get(target, 0) + 1
         for role, first, last in role_mentions(text):
             known = self.person_names.get(f"{first} {last}")
             if known is not None and known in mentions.people:
@@ -154,14 +159,27 @@ class Linker:
                 mentions.discovered.append((role, first, last))
         return mentions
 
-    def mentions_of(self, text: str) -> Mentions:
-        """Mentions in text, discovered people created as suggestions and counted."""
+    def find_in(self, text: str) -> Mentions:
+        """find(), with the mentions of each discovered person counted: everything about a
+        text that needs no database (so it can run in another process than the writing one)."""
         mentions = self.find(text)
         for role, first, last in dict.fromkeys(mentions.discovered):
+            mentions.discovered_mentions[role, first, last] = (
+                text.count(f"{first} {last}") + _surname_only(text, first, last)
+            )
+        return mentions
+
+    def resolve(self, mentions: Mentions) -> Mentions:
+        """Discovered people created as suggestions (or found) and added to the mentions."""
+        for (role, first, last), count in mentions.discovered_mentions.items():
             person_id = self.suggest_person(role, first, last)
             if person_id is not None and person_id not in mentions.people:
-                mentions.people[person_id] = text.count(f"{first} {last}") + _surname_only(text, first, last)
+                mentions.people[person_id] = count
         return mentions
+
+    def mentions_of(self, text: str) -> Mentions:
+        """Mentions in text, discovered people created as suggestions and counted."""
+        return self.resolve(self.find_in(text))
 
     def link(self, texts: dict[int, str], *, new: bool = False) -> int:
         """Write automatic links for these entries (id → headline, body and captions).
@@ -169,9 +187,14 @@ class Linker:
         `new`: the entries were just inserted and have no links yet, so the rows are
         streamed with COPY. Otherwise only automatic links that changed are touched;
         editors' links and removals stay. Returns the links written."""
-        if not texts:
+        return self.write_links({pk: self.find_in(text) for pk, text in texts.items()}, new=new)
+
+    def write_links(self, found: dict[int, Mentions], *, new: bool = False) -> int:
+        """link() for mentions found already (by find_in)."""
+        if not found:
             return 0
-        found = {pk: self.mentions_of(text) for pk, text in texts.items()}
+        for mentions in found.values():
+            self.resolve(mentions)
         places = {pk: m.places for pk, m in found.items()}
         people = {pk: m.people for pk, m in found.items()}
         # Inside the loader's transaction per dump no savepoint is needed (a round trip each).
@@ -197,7 +220,16 @@ class Linker:
         if person.status == Person.Status.REJECTED:
             return None  # an editor said this is not a person
         self.person_names[full] = person.pk
+        self._suggested.append(full)
         return person.pk
+
+    def transaction_ended(self, *, committed: bool) -> None:
+        """Forget the people suggested in a transaction that rolled back: they are not stored,
+        and a later link to them would fail its own dump."""
+        if not committed:
+            for name in self._suggested:
+                self.person_names.pop(name, None)
+        self._suggested.clear()
 
 
 def _surname_only(text: str, first: str, last: str) -> int:
@@ -251,7 +283,7 @@ def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
     return place_names, person_names
 
 
-def _copy_links(model, column: str, wanted: dict[int, Counter]) -> int:
+def _copy_links(model, column: str, wanted: dict[int, dict[int, int]]) -> int:
     """Links of entries inserted in this transaction: COPY, the fastest way in. The rows are
     only numbers and constants, so they are written as COPY text in one piece (adapting
     row by row with write_row cost more than the database's side)."""
@@ -268,7 +300,7 @@ def _copy_links(model, column: str, wanted: dict[int, Counter]) -> int:
     return len(rows)
 
 
-def _sync_links(model, target: str, wanted: dict[int, Counter]) -> int:
+def _sync_links(model, target: str, wanted: dict[int, dict[int, int]]) -> int:
     """Make the automatic links of these entries what was found, touching only what changed.
     Rows an editor made or removed are left exactly as they are."""
     rows = model.objects.filter(entry_id__in=list(wanted))

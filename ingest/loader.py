@@ -1,27 +1,43 @@
 """Load parsed dumps into the archive: one transaction per dump, idempotent.
 
+A dump is loaded in two halves. `prepare` needs no database: it reads and parses the file,
+drops entries the page repeats, finds the places and people each entry names and lays the
+rows out as columns. `write` is the database's half, in the dump's own transaction: four
+round trips whatever the number of entries. `load_many` prepares the next dumps in a second
+process while this one writes (see ingest/pipeline.py), so that Python and PostgreSQL work
+at the same time instead of taking turns.
+
 The management command only parses its arguments; everything about loading lives here.
 """
 from __future__ import annotations
 
 import glob
+import hashlib
+import json
 import os
-from dataclasses import dataclass, field, replace
-from datetime import date
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
+import psycopg
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ingest.parser import DumpError, ParsedDump, ParsedEntry, parse_dump
+from ingest.parser import DumpError, ParsedDump, Picture as ParsedPicture, parse_dump
 from tickerarchive.models import (
-    Entry, EntryConflict, EntryTombstone, IngestEvent, Picture, SourceDump, Ticker, refers_to_missing_row,
+    Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, LinkOrigin, Picture, SourceDump,
+    Ticker, refers_to_missing_row,
 )
 
 GLOB_CHARS = set("*?[")
 # A day page is well under a megabyte; far larger files are not single pages and would be
 # held in memory whole (raw text is stored for provenance).
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Entry ids are drawn from the table's sequence this many at a time, not once per dump (ids
+# left over at the end are gaps in the numbering, nothing else).
+ID_BLOCK = 1000
 
 
 def expand_paths(arguments: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -65,7 +81,74 @@ class FileResult:
     skipped: int = 0  # deleted or merged away by an editor
     warnings: list[dict] = field(default_factory=list)
     error: str | None = None
-    parsed: ParsedDump | None = None
+    parsed: ParsedDump | None = None  # set by load(); load_many() does not carry the parse over
+
+
+# The columns a prepared dump hands over, named as the parameters of WRITE_SQL: each entry of
+# the page once, in page order; pictures and links point at their entry by its number there.
+ENTRY_COLUMNS = ("at", "headline", "body", "line", "position")
+PICTURE_COLUMNS = ("picture_entry", "picture_position", "picture_slug", "picture_caption", "picture_credit",
+                   "picture_line")
+PLACE_COLUMNS = ("place_entry", "place", "place_mentions")
+PERSON_COLUMNS = ("person_entry", "person", "person_mentions")
+
+
+def _columns(names) -> dict[str, list]:
+    return {name: [] for name in names}
+
+
+@dataclass
+class PreparedDump:
+    """A dump parsed, linked and laid out for writing: what `write` needs and nothing more of
+    the parse (this crosses from the preparing process to the writing one, as plain lists)."""
+
+    path: str
+    started_at: datetime
+    error: str | None = None
+    sha256: str = ""
+    size: int = 0
+    encoding: str = ""
+    text: str = ""
+    title: str = ""
+    section: str | None = None
+    page_datetime: datetime | None = None
+    date_source: str = ""
+    warnings: list[dict] = field(default_factory=list)  # the parser's
+    repeated: list[dict] = field(default_factory=list)  # warnings for entries the page shows twice
+    warnings_json: str = "[]"
+    unparsed_json: str = "[]"
+    entry_count: int = 0  # entries on the page, repeats included
+    # `at` is the time as seconds since the epoch (the parser gives whole minutes: exact).
+    entries: dict[str, list] = field(default_factory=lambda: _columns(ENTRY_COLUMNS))
+    pictures: dict[str, list] = field(default_factory=lambda: _columns(PICTURE_COLUMNS))
+    places: dict[str, list] = field(default_factory=lambda: _columns(PLACE_COLUMNS))
+    people: dict[str, list] = field(default_factory=lambda: _columns(PERSON_COLUMNS))
+    # People named with a role whom the gazetteer may not know yet: (entry number, role,
+    # first name, surname, mentions); the writer creates them as suggestions.
+    discovered: list[tuple[int, str, str, str, int]] = field(default_factory=list)
+    # The columns above as PostgreSQL array literals (WRITE_SQL's parameters): made here, so
+    # the writing process need not adapt each value.
+    arrays: dict[str, str] = field(default_factory=dict)
+    parsed: ParsedDump | None = None  # only when prepared and written in one process
+    stored: bool = False  # in the archive already when loading began: not parsed
+
+    def pictures_of(self, number: int) -> list[ParsedPicture]:
+        """The pictures of entry `number` (1-based), as stored: slug and credit "" when absent."""
+        p = self.pictures
+        return [
+            ParsedPicture(p["picture_slug"][i], p["picture_caption"][i], p["picture_credit"][i], p["picture_line"][i])
+            for i, n in enumerate(p["picture_entry"]) if n == number
+        ]
+
+    def mentions_of(self, number: int):
+        """The linker's Mentions of entry `number` (1-based), for the links of a changed entry."""
+        from ingest.linker import Mentions
+
+        return Mentions(
+            places={t: m for n, t, m in zip(*self.places.values()) if n == number},
+            people={t: m for n, t, m in zip(*self.people.values()) if n == number},
+            discovered_mentions={(role, first, last): m for n, role, first, last, m in self.discovered if n == number},
+        )
 
 
 class DumpLoader:
@@ -81,6 +164,12 @@ class DumpLoader:
         self.max_bytes = max_bytes
         self.link = link
         self._linker = None
+        self._ids: deque[int] = deque()  # drawn from the sequence, not used yet
+        # Prepared statements for runs of many dumps (load_many): they are kept by the server
+        # connection, which a pooler in transaction mode would not keep for us.
+        self.prepared_statements = False
+        self._stored: set[str] = set()  # SHA-256 of the dumps in the archive when load_many began
+        self._toast_compression: str | None = None
 
     @property
     def linker(self):
@@ -93,175 +182,444 @@ class DumpLoader:
 
     def parse(self, path: Path, data: bytes | None = None) -> ParsedDump:
         if data is None:
-            try:
-                size = Path(path).stat().st_size
-                if size > self.max_bytes:
-                    raise DumpError(
-                        f"{size / 2**20:.0f} MiB is too large for one day page (limit {self.max_bytes / 2**20:.0f} MiB): "
-                        "split the file into pages",
-                        path=str(path),
-                    )
-                data = Path(path).read_bytes()
-            except OSError as err:
-                raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
+            data = self._read(path)
         return parse_dump(data, path=str(path), default_date=self.default_date, ticker_title=self.ticker_title)
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            size = Path(path).stat().st_size
+            if size > self.max_bytes:
+                raise DumpError(
+                    f"{size / 2**20:.0f} MiB is too large for one day page (limit {self.max_bytes / 2**20:.0f} MiB): "
+                    "split the file into pages",
+                    path=str(path),
+                )
+            return Path(path).read_bytes()
+        except OSError as err:
+            raise DumpError(f"cannot read the file: {err.strerror}", path=str(path)) from err
 
     def load_text(self, data: bytes, path: str) -> FileResult:
         """Load a dump already in memory (the admin's re-ingest of a stored dump)."""
         return self.load(Path(path), data)
 
     def load(self, path: Path, data: bytes | None = None) -> FileResult:
-        result = FileResult(path=str(path))
-        event = IngestEvent(path=str(path), status=IngestEvent.Status.FAILED)
-        try:
-            parsed = result.parsed = self.parse(path, data)
-            result.warnings = [w.as_dict() for w in parsed.warnings]
-            event.sha256 = parsed.sha256
-            if parsed.missing:
-                raise DumpError("; ".join(parsed.missing), path=str(path))
-            result = self._store_in_transaction(parsed, result)
-        except DumpError as err:
-            result.status, result.error = IngestEvent.Status.FAILED, str(err)
-        except DatabaseError as err:  # the dump's transaction rolled back; the next dump goes on
-            result.status, result.error = IngestEvent.Status.FAILED, f"{path}: database error: {err}".strip()
-        event.status = result.status
-        event.entries_created, event.entries_updated, event.entries_unchanged = (
-            result.created, result.updated, result.unchanged,
-        )
-        event.error = result.error or ""
-        event.finished_at = timezone.now()
-        event.save()
+        prepared = self.prepare(path, data)
+        result = self.write(prepared, reprepare=lambda: self.prepare(path, data))
+        result.parsed = prepared.parsed
         return result
 
-    def _store_in_transaction(self, parsed: ParsedDump, result: FileResult) -> FileResult:
-        """Store the dump in one transaction. If the database refuses its links because an
-        entry, place or person was deleted or merged away during this ingest, read the
-        gazetteer again and store the dump once more."""
-        for attempt in (1, 2):
-            attempt_result = replace(result, warnings=list(result.warnings))
-            try:
-                with transaction.atomic():
-                    self._store(parsed, attempt_result)
-                return attempt_result
-            except IntegrityError as err:
-                if attempt == 2 or not refers_to_missing_row(err):
-                    raise
-                self._linker = None
+    def load_many(self, paths: Iterable[Path]) -> Iterator[FileResult]:
+        """load() each path, in order; the next dumps are prepared in a second process while
+        this one writes."""
+        from ingest.pipeline import prepared_in_order
 
-    # --- inside the dump's transaction -------------------------------------------------
-    def _store(self, parsed: ParsedDump, result: FileResult) -> None:
-        slug = Ticker.slug_for(parsed.title)
-        self._lock(slug)  # concurrent ingests of one ticker take turns; no duplicates, no deadlock
-        if not self.force and SourceDump.objects.filter(sha256=parsed.sha256).exists():
-            result.status = IngestEvent.Status.UNCHANGED
-            result.unchanged = len(parsed.entries)
-            return
-        ticker, _ = Ticker.objects.get_or_create(slug=slug, defaults={"title": parsed.title, "section": parsed.section or ""})
-        if parsed.section and ticker.section != parsed.section:
-            ticker.section = parsed.section
-            ticker.save(update_fields=["section"])
-        dump, _ = SourceDump.objects.update_or_create(
-            sha256=parsed.sha256,
-            defaults=dict(
-                ticker=ticker, file_name=os.path.basename(parsed.path), path=parsed.path,
-                size=parsed.size, encoding=parsed.encoding, page_datetime=parsed.page_datetime,
-                date_source=parsed.date_source or "", raw_text=parsed.text,
-                parse_warnings=[w.as_dict() for w in parsed.warnings],
-                unparsed_lines=[u.as_dict() for u in parsed.unparsed_lines],
-                entry_count=len(parsed.entries), ingested_at=timezone.now(),
-            ),
-        )
-        self._store_entries(ticker, dump, parsed, result)
+        if self.link:
+            self.linker  # noqa: B018 - built here, so the preparing process has it too
+        self.prepared_statements = True
+        # Dumps stored before are not parsed again (the writer still checks, in its transaction).
+        self._stored = set() if self.force else set(SourceDump.objects.values_list("sha256", flat=True))
+        try:
+            for prepared in prepared_in_order(self, list(paths)):
+                yield self.write(prepared)
+        finally:
+            self._stored = set()
 
-    @staticmethod
-    def _lock(ticker_slug: str) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"ingest:{ticker_slug}"])
-
-    def _store_entries(self, ticker: Ticker, dump: SourceDump, parsed: ParsedDump, result: FileResult) -> None:
-        unique: dict[tuple, ParsedEntry] = {}
+    # --- the half without the database --------------------------------------------------
+    def prepare(self, path: Path, data: bytes | None = None) -> PreparedDump:
+        """Parse the dump and make its rows. A dump that cannot be stored comes back with its
+        error (naming file and line), not as an exception."""
+        prepared = PreparedDump(path=str(path), started_at=timezone.now())
+        try:
+            data = self._read(path) if data is None else data
+            if self._stored and (sha256 := hashlib.sha256(data).hexdigest()) in self._stored:
+                prepared.sha256, prepared.stored = sha256, True
+                return prepared
+            parsed = prepared.parsed = self.parse(path, data)
+        except DumpError as err:
+            prepared.error = str(err)
+            return prepared
+        prepared.sha256 = parsed.sha256
+        prepared.warnings = [w.as_dict() for w in parsed.warnings]
+        if parsed.missing:
+            prepared.error = str(DumpError("; ".join(parsed.missing), path=str(path)))
+            return prepared
+        prepared.size, prepared.encoding, prepared.text = parsed.size, parsed.encoding, parsed.text
+        prepared.title, prepared.section = parsed.title, parsed.section
+        prepared.page_datetime, prepared.date_source = parsed.page_datetime, parsed.date_source or ""
+        prepared.warnings_json = json.dumps(prepared.warnings, ensure_ascii=False)
+        prepared.unparsed_json = json.dumps([u.as_dict() for u in parsed.unparsed_lines], ensure_ascii=False)
+        prepared.entry_count = len(parsed.entries)
+        entries, pictures, places, people = prepared.entries, prepared.pictures, prepared.places, prepared.people
+        first_line: dict[tuple, int] = {}
         for entry in parsed.entries:
             key = (entry.published_at, entry.headline)
-            if key in unique:
-                result.warnings.append({
-                    "line": entry.line,
-                    "message": f"the same entry as on line {unique[key].line}: stored once",
+            if key in first_line:
+                prepared.repeated.append({
+                    "line": entry.line, "message": f"the same entry as on line {first_line[key]}: stored once",
                 })
                 continue
-            unique[key] = entry
-        same_keys = dict(
-            ticker=ticker,
-            original_published_at__in={k[0] for k in unique},
-            original_headline__in={k[1] for k in unique},
+            first_line[key] = entry.line
+            number = len(first_line)
+            body = entry.body
+            for name, value in zip(ENTRY_COLUMNS, (
+                entry.published_at.timestamp(), entry.headline, body, entry.line, entry.position,
+            )):
+                entries[name].append(value)
+            for position, picture in enumerate(entry.pictures):
+                fields = _picture_fields(position, picture)
+                for name, value in zip(PICTURE_COLUMNS, (
+                    number, position, fields["slug"], fields["caption"], fields["credit"], fields["source_line"],
+                )):
+                    pictures[name].append(value)
+            if self.link:
+                mentions = self.linker.find_in(_linked_text(entry.headline, body, entry.pictures))
+                for columns, found in ((places, mentions.places), (people, mentions.people)):
+                    entry_column, target_column, mentions_column = columns.values()
+                    for target, count in found.items():
+                        entry_column.append(number)
+                        target_column.append(target)
+                        mentions_column.append(min(count, 32767))
+                prepared.discovered += [(number, *person, count) for person, count in mentions.discovered_mentions.items()]
+        prepared.arrays = _arrays(entries, pictures, places, people)
+        return prepared
+
+    # --- the database's half --------------------------------------------------------------
+    def write(self, prepared: PreparedDump, reprepare: Callable[[], PreparedDump] | None = None) -> FileResult:
+        """Store a prepared dump in its own transaction, with its line in the load-event log.
+        `reprepare` prepares the same dump again (by default from its file)."""
+        reprepare = reprepare or (lambda: self.prepare(Path(prepared.path)))
+        if prepared.stored:
+            unchanged = self._unchanged(prepared)
+            if unchanged is not None:
+                return unchanged
+            self._stored.discard(prepared.sha256)  # gone since loading began: load it afresh
+            prepared = reprepare()
+        for attempt in (1, 2):
+            result = FileResult(path=prepared.path, warnings=list(prepared.warnings))
+            if prepared.error is not None:
+                result.error = prepared.error
+                break
+            try:
+                with transaction.atomic(), connection.wrap_database_errors:
+                    self._store(prepared, result)
+            except IntegrityError as err:
+                if attempt == 1 and self.link and refers_to_missing_row(err):
+                    # A place, person or entry its links name was deleted or merged away during
+                    # this ingest: read the gazetteer again and store the dump once more.
+                    self._linker = None
+                    prepared = reprepare()
+                    continue
+                result.error = f"{prepared.path}: database error: {err}".strip()
+            except DatabaseError as err:  # the dump's transaction rolled back; the next dump goes on
+                result.error = f"{prepared.path}: database error: {err}".strip()
+            if self.link:
+                self.linker.transaction_ended(committed=result.error is None)
+            break
+        if result.error is None:
+            return result
+        result.status = IngestEvent.Status.FAILED
+        result.created = result.updated = result.unchanged = result.skipped = 0
+        with connection.wrap_database_errors:
+            _execute(_connection(), EVENT_SQL, _event(prepared, result))
+        return result
+
+    def _unchanged(self, prepared: PreparedDump) -> FileResult | None:
+        """A dump that was stored when loading began, if it still is: its log line, and the
+        counts and warnings its parse had (the same bytes parse the same)."""
+        event = _event(prepared, FileResult(path=prepared.path, status=IngestEvent.Status.UNCHANGED))
+        with connection.wrap_database_errors:
+            row = _execute(_connection(self.prepared_statements), UNCHANGED_SQL, event).fetchone()
+        if row is None:
+            return None
+        count, warnings = row
+        return FileResult(
+            path=prepared.path, status=IngestEvent.Status.UNCHANGED, unchanged=count,
+            warnings=json.loads(warnings) if isinstance(warnings, str) else warnings,  # Django reads jsonb as text
         )
-        existing = {
-            (e.original_published_at, e.original_headline): e
-            for e in Entry.objects.filter(**same_keys).prefetch_related("pictures")
-        }
-        tombstones = set(EntryTombstone.objects.filter(**same_keys).values_list("original_published_at", "original_headline"))
+
+    def _store(self, prepared: PreparedDump, result: FileResult) -> None:
+        """Four round trips for a new dump, whatever its size: lock and look up; store the dump
+        and read what the archive has of its entries; write entries, pictures, links and the
+        log line in one statement; commit."""
+        conn = _connection(self.prepared_statements)
+        slug = Ticker.slug_for(prepared.title)
+        compression = self._compression(conn)
+        with conn.pipeline():
+            # Concurrent ingests of one ticker take turns: no duplicates, no deadlock. A commit
+            # need not wait for the disk: should the server lose the last commits in a crash,
+            # the next run finds those dumps not stored and loads them again (loading is
+            # idempotent). Raw text and long entries are compressed with lz4 where the server
+            # has it: several times faster than pglz, to write and to read. The prepared
+            # statements are planned once, not at every dump (each reads one row by its key).
+            _execute(conn, LOCK_SQL, [f"ingest:{slug}", compression])
+            # A statement of its own: it must see what a concurrent ingest committed while we waited.
+            lookup = _execute(conn, LOOKUP_SQL, [prepared.sha256, slug])
+        stored_dump, ticker_id, section = lookup.fetchone()
         now = timezone.now()
-        new_entries: list[ParsedEntry] = []
-        changed: list[Entry] = []
-        parsed_by_pk: dict[int, ParsedEntry] = {}
-        for key, parsed_entry in unique.items():
-            stored = existing.get(key)
-            if key in tombstones and stored is None:
-                result.skipped += 1
-            elif stored is None:
-                new_entries.append(parsed_entry)
-            elif self._update(stored, parsed_entry, dump, now):
-                result.updated += 1
-                changed.append(stored)
-                parsed_by_pk[stored.pk] = parsed_entry
-            else:
-                result.unchanged += 1
-        new_ids = _copy_new_entries(ticker, dump, new_entries, now)
-        result.created = len(new_entries)
+        if stored_dump is not None and not self.force:
+            result.status = IngestEvent.Status.UNCHANGED
+            result.unchanged = prepared.entry_count
+            _execute(conn, EVENT_SQL, _event(prepared, result))
+            return
+        result.warnings.extend(prepared.repeated)
+        count = len(prepared.entries["at"])
+        with conn.pipeline():
+            if ticker_id is None:
+                _execute(conn, TICKER_SQL, [prepared.title, slug, prepared.section or "", now])
+            elif prepared.section and section != prepared.section:
+                _execute(conn, TICKER_SECTION_SQL, [prepared.section, ticker_id])
+            dump = _execute(conn, DUMP_SQL, {
+                "slug": slug, "file_name": os.path.basename(prepared.path), "path": prepared.path,
+                "sha256": prepared.sha256, "size": prepared.size, "encoding": prepared.encoding,
+                "page_datetime": prepared.page_datetime, "date_source": prepared.date_source,
+                "raw_text": prepared.text, "parse_warnings": prepared.warnings_json,
+                "unparsed_lines": prepared.unparsed_json, "entry_count": prepared.entry_count, "now": now,
+            })
+            stored = None
+            if ticker_id is not None and count:
+                at = prepared.entries["at"]
+                # Planned at every dump, for its span and the archive as it is then: a plan
+                # made once, on a nearly empty table, took the ticker's index and read all its
+                # entries for every dump.
+                span = {"ticker": ticker_id, "first": min(at), "last": max(at)}
+                stored = _execute(conn, STORED_SQL, span, prepare=False)
+            more_ids = _execute(conn, IDS_SQL, [max(count, ID_BLOCK)]) if len(self._ids) < count else None
+        dump_id, ticker_id = dump.fetchone()
+        if more_ids is not None:
+            self._ids.extend(row[0] for row in more_ids)
+        new, changed = self._compare(prepared, stored.fetchall() if stored else [], result)
+        ids = [self._ids.popleft() if is_new else None for is_new in new]
+        if changed:
+            self._update_changed(prepared, changed, SourceDump(pk=dump_id), now)
         if self.link:
-            self.linker.link({pk: _linked_text(parsed) for pk, parsed in zip(new_ids, new_entries)}, new=True)
-            self.linker.link({entry.pk: _linked_text(parsed_by_pk[entry.pk]) for entry in changed})
+            self._resolve_discovered(prepared, ids)
+        result.created = len(ids) - ids.count(None)
+        result.updated = len(changed)
+        _execute(conn, WRITE_SQL, {
+            "ids": _array_literal(ids), "ticker": ticker_id, "dump": dump_id, "now": now, **prepared.arrays,
+            **_event(prepared, result),
+        })
 
-    @staticmethod
-    def _pictures(entry: Entry, parsed_entry: ParsedEntry) -> list[Picture]:
-        return [Picture(entry=entry, **_picture_fields(n, p)) for n, p in enumerate(parsed_entry.pictures)]
-
-    def _update(self, stored: Entry, parsed_entry: ParsedEntry, dump: SourceDump, now) -> bool:
-        """A later save of the page: new text replaces the published text, never an editor's."""
-        pictures = [(p.slug, p.original_caption, p.original_credit) for p in stored.pictures.all()]
-        new_pictures = [(p.slug or "", p.caption, p.credit or "") for p in parsed_entry.pictures]
-        if stored.original_body == parsed_entry.body and pictures == new_pictures:
-            return False
-        conflict = dict(entry=stored, source_dump=dump, source_line=parsed_entry.line, detected_at=now)
-        if stored.original_body != parsed_entry.body:
-            if "body" in stored.edited_fields:
-                EntryConflict.objects.create(
-                    field="body", editor_value=stored.body, ingested_value=parsed_entry.body, **conflict
-                )
+    def _compare(self, prepared: PreparedDump, stored_rows, result: FileResult) -> tuple[list[bool], dict[int, int]]:
+        """Which entries of the dump are new ([bool] in page order), and {id: entry number} of
+        stored ones whose text or pictures changed. Entries an editor deleted or merged away
+        stay away."""
+        stored, tombstones = {}, set()
+        for at, headline, pk, body, pictures in stored_rows:
+            if pk is None:
+                tombstones.add((at, headline))
             else:
-                stored.body = parsed_entry.body
-            stored.original_body = parsed_entry.body
-        stored.source_dump, stored.source_line, stored.updated_at = dump, parsed_entry.line, now
+                stored[at, headline] = (pk, body, pictures or [])
+        entries = prepared.entries
+        new, changed = [], {}
+        for number, key in enumerate(zip(entries["at"], entries["headline"]), start=1):
+            match = stored.get(key)
+            new.append(match is None and key not in tombstones)
+            if match is None:
+                result.skipped += key in tombstones
+            elif match[1] == entries["body"][number - 1] and match[2] == [
+                [p.slug, p.caption, p.credit] for p in prepared.pictures_of(number)
+            ]:
+                result.unchanged += 1
+            else:
+                changed[match[0]] = number
+        return new, changed
+
+    def _resolve_discovered(self, prepared: PreparedDump, ids: list[int | None]) -> None:
+        """People named with a role in new entries: found or created as suggestions, linked."""
+        if not prepared.discovered:
+            return
+        people = prepared.people
+        linked = set(zip(people["person_entry"], people["person"]))
+        for number, role, first, last, count in prepared.discovered:
+            if ids[number - 1] is None:
+                continue
+            person_id = self.linker.suggest_person(role, first, last)
+            if person_id is not None and (number, person_id) not in linked:
+                linked.add((number, person_id))
+                for name, value in zip(PERSON_COLUMNS, (number, person_id, min(count, 32767))):
+                    people[name].append(value)
+        prepared.arrays.update(_arrays(people))
+
+    def _compression(self, conn) -> str:
+        if self._toast_compression is None:
+            self._toast_compression = _execute(conn, COMPRESSION_SQL, []).fetchone()[0]
+        return self._toast_compression
+
+    def _update_changed(self, prepared: PreparedDump, changed: dict[int, int], dump: SourceDump, now) -> None:
+        """Entries a later save of the page changed: through the models, as editors' changes are."""
+        entries = prepared.entries
+        for stored in Entry.objects.filter(pk__in=list(changed)).prefetch_related("pictures"):
+            number = changed[stored.pk]
+            self._update(stored, entries["body"][number - 1], entries["line"][number - 1],
+                         prepared.pictures_of(number), dump, now)
+        if self.link:
+            self.linker.write_links({pk: prepared.mentions_of(number) for pk, number in changed.items()})
+
+    def _update(self, stored: Entry, body: str, line: int, pictures: list[ParsedPicture], dump: SourceDump, now) -> None:
+        """A later save of the page: new text replaces the published text, never an editor's."""
+        conflict = dict(entry=stored, source_dump=dump, source_line=line, detected_at=now)
+        if stored.original_body != body:
+            if "body" in stored.edited_fields:
+                EntryConflict.objects.create(field="body", editor_value=stored.body, ingested_value=body, **conflict)
+            else:
+                stored.body = body
+            stored.original_body = body
+        stored.source_dump, stored.source_line, stored.updated_at = dump, line, now
         stored.save(update_fields=["original_body", "body", "source_dump", "source_line", "updated_at"])
-        if pictures != new_pictures:
+        before = [(p.slug, p.original_caption, p.original_credit) for p in stored.pictures.all()]
+        if before != [(p.slug, p.caption, p.credit) for p in pictures]:
             if any(p.edited for p in stored.pictures.all()):
                 EntryConflict.objects.create(
                     field="pictures", editor_value=_describe(stored.pictures.all()),
-                    ingested_value=_describe(parsed_entry.pictures), **conflict,
+                    ingested_value=_describe(pictures), **conflict,
                 )
             else:
                 stored.pictures.all().delete()
-                Picture.objects.bulk_create(self._pictures(stored, parsed_entry))
-        return True
+                Picture.objects.bulk_create(
+                    [Picture(entry=stored, **_picture_fields(n, p)) for n, p in enumerate(pictures)]
+                )
 
 
-ENTRY_COPY = (
-    "COPY {table} (id, ticker_id, published_at, headline, body, original_published_at, original_headline, "
-    "original_body, edited_fields, source_dump_id, source_line, position_key, created_at, updated_at) FROM STDIN"
+# --- statements -------------------------------------------------------------------------
+LOCK_SQL = (
+    "SELECT pg_advisory_xact_lock(hashtext(%s)), set_config('synchronous_commit', 'off', true), "
+    "set_config('default_toast_compression', %s, true), set_config('plan_cache_mode', 'force_generic_plan', true)"
 )
-PICTURE_COPY = (
-    "COPY {table} (entry_id, position, slug, caption, credit, original_caption, original_credit, edited, source_line) "
-    "FROM STDIN"
+COMPRESSION_SQL = (
+    "SELECT CASE WHEN 'lz4' = ANY(enumvals) THEN 'lz4' ELSE boot_val END FROM pg_settings "
+    "WHERE name = 'default_toast_compression'"
 )
+LOOKUP_SQL = (
+    f"SELECT (SELECT id FROM {SourceDump._meta.db_table} WHERE sha256 = %s), t.id, t.section "
+    f"FROM (VALUES (1)) AS one LEFT JOIN {Ticker._meta.db_table} t ON t.slug = %s"
+)
+TICKER_SQL = f"INSERT INTO {Ticker._meta.db_table} (title, slug, section, created_at) VALUES (%s, %s, %s, %s)"
+TICKER_SECTION_SQL = f"UPDATE {Ticker._meta.db_table} SET section = %s WHERE id = %s"
+_DUMP_COLUMNS = (
+    "file_name", "path", "sha256", "size", "encoding", "page_datetime", "date_source", "raw_text",
+    "parse_warnings", "unparsed_lines", "entry_count", "ingested_at",
+)
+# The ticker by its slug: it may have been created by the statement before, in the same pipeline.
+# A dump read again with --force replaces its stored row, as update_or_create would.
+DUMP_SQL = (
+    f"INSERT INTO {SourceDump._meta.db_table} (ticker_id, {', '.join(_DUMP_COLUMNS)}) "
+    f"VALUES ((SELECT id FROM {Ticker._meta.db_table} WHERE slug = %(slug)s), %(file_name)s, %(path)s, %(sha256)s, "
+    "%(size)s, %(encoding)s, %(page_datetime)s, %(date_source)s, %(raw_text)s, %(parse_warnings)s::jsonb, "
+    "%(unparsed_lines)s::jsonb, %(entry_count)s, %(now)s) ON CONFLICT (sha256) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in ("ticker_id", *_DUMP_COLUMNS) if c != "sha256")
+    + " RETURNING id, ticker_id"
+)
+# The stored entries and tombstones of a dump's ticker and time span (the caller picks those
+# with the keys of its entries); times as seconds since the epoch, as the dump has them.
+STORED_SQL = f"""
+    SELECT extract(epoch FROM e.original_published_at)::float8, e.original_headline, e.id, e.original_body,
+           (SELECT json_agg(json_build_array(p.slug, p.original_caption, p.original_credit) ORDER BY p.position)
+            FROM {Picture._meta.db_table} p WHERE p.entry_id = e.id)
+    FROM {Entry._meta.db_table} e
+    WHERE e.ticker_id = %(ticker)s AND e.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
+    UNION ALL
+    SELECT extract(epoch FROM t.original_published_at)::float8, t.original_headline, NULL, NULL, NULL
+    FROM {EntryTombstone._meta.db_table} t
+    WHERE t.ticker_id = %(ticker)s AND t.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
+"""
+IDS_SQL = f"SELECT nextval(pg_get_serial_sequence('{Entry._meta.db_table}', 'id')) FROM generate_series(1, %s)"
+EVENT_PARAMETERS = ("started_at", "finished_at", "event_path", "event_sha256", "status", "entries_created",
+                    "entries_updated", "entries_unchanged", "error")
+_EVENT_INSERT = (
+    f"INSERT INTO {IngestEvent._meta.db_table} (started_at, finished_at, path, sha256, status, entries_created, "
+    "entries_updated, entries_unchanged, error) VALUES (" + ", ".join(f"%({p})s" for p in EVENT_PARAMETERS) + ")"
+)
+EVENT_SQL = _EVENT_INSERT
+# The log line of a dump stored before, with the count of its entries, if it is stored.
+UNCHANGED_SQL = f"""
+    WITH stored AS (SELECT entry_count, parse_warnings FROM {SourceDump._meta.db_table} WHERE sha256 = %(event_sha256)s),
+    event AS (
+        INSERT INTO {IngestEvent._meta.db_table} (started_at, finished_at, path, sha256, status, entries_created,
+            entries_updated, entries_unchanged, error)
+        SELECT %(started_at)s, %(finished_at)s, %(event_path)s, %(event_sha256)s, %(status)s, %(entries_created)s,
+            %(entries_updated)s, entry_count, %(error)s FROM stored
+    )
+    SELECT entry_count, parse_warnings FROM stored
+"""
+
+
+def _unnest(columns, types) -> str:
+    """unnest() of array parameters that arrive as literals (text)."""
+    return "unnest(" + ", ".join(f"%({c})s::text::{t}[]" for c, t in zip(columns, types)) + ")"
+
+
+_LINK_INSERT = (
+    "INSERT INTO {table} (entry_id, {target}, mentions, origin, removed) "
+    f"SELECT new.id, l.target, l.mentions, '{LinkOrigin.AUTOMATIC.value}', false "
+    "FROM {unnest} AS l (n, target, mentions) JOIN new USING (n)"
+)
+# A dump's new entries, their pictures and automatic links and its line in the load-event log,
+# in one statement. `ids` has an id for each entry to insert and NULL for the others.
+WRITE_SQL = f"""
+    WITH new (id, n) AS (SELECT id, n FROM unnest(%(ids)s::text::bigint[]) WITH ORDINALITY AS new (id, n) WHERE id IS NOT NULL),
+    entries AS (
+        INSERT INTO {Entry._meta.db_table} (id, ticker_id, source_dump_id, published_at, headline, body,
+            original_published_at, original_headline, original_body, edited_fields, source_line, position_key,
+            created_at, updated_at)
+        SELECT new.id, %(ticker)s, %(dump)s, to_timestamp(e.at), e.headline, e.body, to_timestamp(e.at), e.headline,
+            e.body, '[]', e.line, e.position, %(now)s, %(now)s
+        FROM {_unnest(ENTRY_COLUMNS, ("float8", "text", "text", "int", "int"))}
+            WITH ORDINALITY AS e (at, headline, body, line, position, n) JOIN new USING (n)
+    ),
+    pictures AS (
+        INSERT INTO {Picture._meta.db_table} (entry_id, position, slug, caption, credit, original_caption,
+            original_credit, edited, source_line)
+        SELECT new.id, p.position, p.slug, p.caption, p.credit, p.caption, p.credit, false, p.line
+        FROM {_unnest(PICTURE_COLUMNS, ("int", "int", "text", "text", "text", "int"))}
+            AS p (n, position, slug, caption, credit, line) JOIN new USING (n)
+    ),
+    places AS ({_LINK_INSERT.format(table=EntryPlace._meta.db_table, target="place_id",
+                                    unnest=_unnest(PLACE_COLUMNS, ("int", "bigint", "int")))}),
+    people AS ({_LINK_INSERT.format(table=EntryPerson._meta.db_table, target="person_id",
+                                    unnest=_unnest(PERSON_COLUMNS, ("int", "bigint", "int")))})
+    {_EVENT_INSERT}
+"""
+
+
+def _connection(prepared_statements: bool = False) -> psycopg.Connection:
+    """The psycopg connection Django uses (and so its transaction). Django turns prepared
+    statements off (prepare_threshold None: psycopg then prepares nothing, not even what asks
+    for it); `prepared_statements` turns them back on for ours alone (a threshold no other
+    statement reaches), for the rest of this connection."""
+    connection.ensure_connection()
+    conn = connection.connection
+    if prepared_statements and conn.prepare_threshold is None:
+        conn.prepare_threshold = 2**31
+    return conn
+
+
+def _execute(conn: psycopg.Connection, statement: str, parameters, *, prepare: bool = True) -> psycopg.Cursor:
+    """A statement (prepared, unless `prepare` is False) on a cursor of its own: in a pipeline,
+    each result stays with its cursor until it is read. The parameters travel apart from it."""
+    return psycopg.Cursor(conn).execute(statement, parameters, prepare=prepare)
+
+
+def _event(prepared: PreparedDump, result: FileResult) -> dict:
+    """The load-event log's line for this dump: in the dump's transaction when it is stored,
+    on its own when the dump failed."""
+    return dict(zip(EVENT_PARAMETERS, (
+        prepared.started_at, timezone.now(), prepared.path, prepared.sha256, result.status,
+        result.created, result.updated, result.unchanged, result.error or "",
+    )))
+
+
+def _array_literal(values: list) -> str:
+    """A PostgreSQL array literal of numbers, texts and NULLs."""
+    return "{" + ",".join(
+        "NULL" if v is None else str(v) if not isinstance(v, str)
+        else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in values
+    ) + "}"
+
+
+def _arrays(*columns: dict[str, list]) -> dict[str, str]:
+    return {name: _array_literal(values) for group in columns for name, values in group.items()}
 
 
 def _picture_fields(position: int, picture) -> dict:
@@ -272,40 +630,9 @@ def _picture_fields(position: int, picture) -> dict:
             "source_line": picture.line}
 
 
-def _copy_new_entries(ticker: Ticker, dump: SourceDump, entries: list[ParsedEntry], now) -> list[int]:
-    """Write entries that are not in the archive yet, with their pictures, by COPY (several
-    times faster than INSERT, no model objects). The ids are drawn from the table's sequence
-    first, so pictures and links can refer to them. Returns the ids in the order of entries.
-
-    Like bulk_create, this sends no signals: new entries get their history from the first
-    editor's change (see tickerarchive.admin)."""
-    if not entries:
-        return []
-    table = Entry._meta.db_table
-    # COPY goes through psycopg's own cursor: wrap its errors as Django's, so a bad row fails
-    # this dump (DatabaseError in load) and not the whole run.
-    with connection.wrap_database_errors, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(entries)]
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        with cursor.cursor.copy(ENTRY_COPY.format(table=table)) as copy:
-            for pk, entry in zip(ids, entries):
-                copy.write_row((
-                    pk, ticker.pk, entry.published_at, entry.headline, entry.body, entry.published_at, entry.headline,
-                    entry.body, "[]", dump.pk, entry.line, entry.position, now, now,
-                ))
-        pictures = [(pk, n, p) for pk, entry in zip(ids, entries) for n, p in enumerate(entry.pictures)]
-        if pictures:
-            with cursor.cursor.copy(PICTURE_COPY.format(table=Picture._meta.db_table)) as copy:
-                for pk, n, p in pictures:
-                    copy.write_row((pk, *_picture_fields(n, p).values()))
-    return ids
-
-
-def _linked_text(entry: ParsedEntry) -> str:
+def _linked_text(headline: str, body: str, pictures: list[ParsedPicture]) -> str:
     """What linking reads: headline, body and picture captions (as Linker.text_of does for stored entries)."""
-    return "\n".join([entry.headline, entry.body, *(p.caption for p in entry.pictures)])
+    return "\n".join([headline, body, *(p.caption for p in pictures)])
 
 
 def _describe(pictures) -> str:

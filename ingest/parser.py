@@ -145,6 +145,8 @@ AGENCY_TAG_RE = re.compile(rf"{_W}*\+\+\+{_W}*[\w-]*Bildfunk{_W}*\+\+\+{_W}*")
 SLUG_RE = re.compile(r"^[0-9A-Za-zÄÖÜäöüß][0-9A-Za-zÄÖÜäöüß_.]*(?:-[0-9A-Za-zÄÖÜäöüß_.]+)+$")
 DATE_IN_NAME_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+# Control characters other than tab, line feed, form feed and carriage return: binary data.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 SENTENCE_END = tuple('.!?:;,"“”»«)')
 
 # An upward step in the clock smaller than this is an editor's late insertion on the same
@@ -188,7 +190,7 @@ def decode(data: bytes, path: str) -> tuple[str, str, list[Warning]]:
 
 
 def _check_is_text(text: str, path: str) -> None:
-    controls = sum(1 for ch in text if ch < " " and ch not in "\t\r\n\f")
+    controls = len(CONTROL_RE.findall(text))
     if controls > max(8, len(text) // 100):
         raise DumpError(f"binary data ({controls} control characters), not a text dump", path=path)
     head = text.lstrip(_STRIP)[:500].lower()

@@ -233,3 +233,35 @@ def test_page_with_fifty_thousand_entries_ingests(tmp_path):
     assert oldest.headline == "Meldung Nummer 49999"
     # one minute apart, 34 days back across the October clock change: wall-clock arithmetic
     assert oldest.published_at == (newest - timedelta(minutes=49_999)).replace(tzinfo=BERLIN)
+
+
+def test_many_dumps_land_in_order_and_a_bad_one_among_them_fails_alone(tmp_path):
+    # Enough files that they are prepared in a second process while this one writes.
+    days = [datetime(2025, 11, day, 0, 10) for day in range(1, 13)]
+    for opened in days:
+        evening = DraftEntry("21:48", f"Abendmeldung vom {opened:%d.%m.}", ["Am Abend."])
+        write(tmp_path, f"t_{opened:%Y-%m-%d}_1.txt", page(NOON, MORNING, evening, opened=opened))
+    # A later save of the last day: a new entry on top, and the noon entry with more text.
+    last = days[-1]
+    longer_noon = DraftEntry(NOON.time_text, NOON.headline, NOON.paragraphs + ["Nachtrag."], NOON.pictures)
+    late = DraftEntry("23:05", "Späte Meldung", ["Noch spät."])
+    write(tmp_path, f"t_{last:%Y-%m-%d}_2.txt", page(late, longer_noon, MORNING, opened=last))
+    broken = write(tmp_path, "t_2025-11-06_1b.txt", b"<!DOCTYPE html>\n<html><body>+++ 12:00 Ticker +++</body></html>")
+    run, report = ingest_json(tmp_path)
+    assert run.exit_code == 1
+    [failure] = report["failed"]
+    assert failure["path"] == str(broken) and "t_2025-11-06_1b.txt" in failure["error"] and "HTML" in failure["error"]
+    assert (report["files"], report["files_loaded"]) == (14, 13)
+    assert (report["entries_created"], report["entries_updated"], report["entries_unchanged"]) == (12 * 3 + 1, 1, 1)
+    assert Entry.objects.count() == 12 * 3 + 1
+    noon = Entry.objects.get(headline=NOON.headline, published_at__date=last.date())
+    assert noon.body.endswith("Nachtrag.") and noon.source_dump.file_name == f"t_{last:%Y-%m-%d}_2.txt"
+    # The load-event log has one line per file, in the order of the files.
+    assert list(IngestEvent.objects.order_by("id").values_list("path", flat=True)) == sorted(
+        str(p) for p in tmp_path.iterdir()
+    )
+    # Run again: the stored dumps are unchanged (with the counts of their pages), the bad one fails again.
+    again_run, again = ingest_json(tmp_path)
+    assert again_run.exit_code == 1 and [f["path"] for f in again["failed"]] == [str(broken)]
+    assert (again["files_unchanged"], again["entries_unchanged"], again["entries_created"]) == (13, 12 * 3 + 3, 0)
+    assert again["warnings"] == [w for w in report["warnings"] if "stored once" not in w["message"]]

@@ -228,19 +228,19 @@ def test_editor_acting_while_an_ingest_links_waits_for_it_and_handles_its_new_li
     make_gazetteer()
     editor = Editor(editor_action(kind, action))
     editor_waited = []
-    original_link = Linker.link
+    original_store = DumpLoader._store
 
-    def link_then_let_the_editor_act(self, texts, *, new=False):
-        written = original_link(self, texts, new=new)
-        if new and not editor_waited:
+    def store_then_let_the_editor_act(self, prepared, result):
+        # The dump's entries and links are written, its transaction not yet committed.
+        original_store(self, prepared, result)
+        if not editor_waited:
             editor.start()
             editor.started_work.wait(WAIT)
             # The change waits for this transaction (or, were nothing locked, it is done).
             wait_until(lambda: editor.changed.is_set() or lock_monitor(editor.pid))
             editor_waited.append(not editor.changed.is_set())
-        return written
 
-    monkeypatch.setattr(Linker, "link", link_then_let_the_editor_act)
+    monkeypatch.setattr(DumpLoader, "_store", store_then_let_the_editor_act)
     result = DumpLoader().load(write_dump(tmp_path))
     editor.finish()
     assert_dump_landed_with(kind, action, result)

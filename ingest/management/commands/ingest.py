@@ -37,11 +37,14 @@ class Command(BaseCommand):
         )
         files, missing = expand_paths(options["paths"])
         failed = [{"path": path, "error": error} for path, error in missing]
-        progress = tqdm(files, unit="file", file=sys.stderr, disable=options["json"] or not sys.stderr.isatty())
+        def progress(items):
+            return tqdm(items, total=len(files), unit="file", file=sys.stderr,
+                        disable=options["json"] or not sys.stderr.isatty())
+
         if options["dry_run"]:
-            report = self._dry_run(loader, progress, failed)
+            report = self._dry_run(loader, progress(files), failed)
         else:
-            report = self._ingest(loader, progress, failed)
+            report = self._ingest(progress(loader.load_many(files)), failed)
         if options["json"]:
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
         else:
@@ -84,14 +87,13 @@ class Command(BaseCommand):
         return {"files": parsed_files, "failed": failed}
 
     @staticmethod
-    def _ingest(loader, files, failed) -> dict:
+    def _ingest(results, failed) -> dict:
         report = {
             "files": 0, "files_loaded": 0, "files_unchanged": 0,
             "entries_created": 0, "entries_updated": 0, "entries_unchanged": 0,
             "entries_skipped": 0, "failed": failed, "warnings": [],
         }
-        for path in files:
-            result = loader.load(path)
+        for result in results:
             report["files"] += 1
             report["warnings"].extend({"path": result.path, **w} for w in result.warnings)
             if result.error:
