@@ -77,6 +77,7 @@ def test_a_page_asked_again_is_served_without_reading_the_archive(archive):
         assert again.status_code == 200 and again.content == first.content, url
         assert set(queries) <= VERSION_ONLY and VERSION_SQL in queries, (url, queries)
         assert again["ETag"] == first["ETag"] and again["Content-Type"] == first["Content-Type"]
+        assert (first["X-Page-Cache"], again["X-Page-Cache"]) == ("miss", "hit")
 
 
 def test_a_new_dump_shows_on_the_next_request(archive, tmp_path):
