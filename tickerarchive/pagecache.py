@@ -15,6 +15,7 @@ get a 304 for the price of reading the version.
 from __future__ import annotations
 
 import hashlib
+import threading
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -59,6 +60,27 @@ def code_release() -> str:
     for path in sources:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
+
+
+def per_data_version(function):
+    """function() computed once per data version in each process, for what many pages read
+    whole and what seldom changes (the gazetteer): reading the version is one small query."""
+    remembered: dict[str, object] = {}
+    lock = threading.Lock()
+
+    @wraps(function)
+    def current():
+        version = data_version()
+        if version in remembered:
+            return remembered[version]
+        value = function()  # read after the version: never older than it
+        with lock:
+            if len(remembered) >= 4:  # a primary and replicas a version or two apart
+                del remembered[next(iter(remembered))]
+            remembered[version] = value
+        return value
+
+    return current
 
 
 def page_key(request) -> str:
