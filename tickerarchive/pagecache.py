@@ -32,7 +32,8 @@ CACHE = "pages"
 # The committed version, and the number of this transaction's own uncommitted changes, if any:
 # a transaction (a test, a shell) that changed the archive sees pages of its own state.
 VERSION_SQL = (
-    "SELECT number, current_setting('tickerarchive.uncommitted_change', true) FROM tickerarchive_archive_version"
+    "SELECT archive, number, current_setting('tickerarchive.uncommitted_change', true) "
+    "FROM tickerarchive_archive_version"
 )
 READ_METHODS = {"GET", "HEAD"}
 CACHE_HEADER = "X-Page-Cache"  # hit or miss: for operators and the HTTP benchmark's hit rate
@@ -42,8 +43,8 @@ def data_version() -> str:
     """The archive's data version on the database this request reads from."""
     with connections[router.db_for_read(Entry)].cursor() as cursor:
         cursor.execute(VERSION_SQL)
-        number, uncommitted = cursor.fetchone()
-    return f"{number}.{uncommitted}" if uncommitted else str(number)
+        archive, number, uncommitted = cursor.fetchone()
+    return f"{archive}-{number}" + (f"-{uncommitted}" if uncommitted else "")
 
 
 @lru_cache(maxsize=1)

@@ -18,8 +18,11 @@ WATCHED_TABLES = [
 
 CREATE = """
 CREATE SEQUENCE tickerarchive_archive_version_seq;
+-- archive: which database this is (its replicas copy it), so that a cache shared by several
+-- archives (staging and production on one memcached, say) never mixes their numbers.
 CREATE TABLE tickerarchive_archive_version (
     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    archive text NOT NULL DEFAULT substr(md5(random()::text || clock_timestamp()::text), 1, 12),
     number bigint NOT NULL,
     changed_at timestamptz NOT NULL DEFAULT now()
 );
