@@ -155,33 +155,35 @@ def warm_up(paths: list[str], clients: int) -> tuple[int, float]:
 
 
 # --- CPU of the server side -------------------------------------------------------------
-def cpu_seconds(pids) -> dict[int, float]:
+def children_cpu_seconds(parent: int) -> float:
+    """CPU time of a process's children: those alive now, and those it has reaped (its
+    cutime/cstime), so PostgreSQL backends that closed during the run still count."""
     ticks = os.sysconf("SC_CLK_TCK")
-    seconds = {}
-    for pid in pids:
+
+    def stat(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    total = sum(int(field) for field in stat(parent)[13:15])  # cutime, cstime
+    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return seconds
+            total += sum(int(field) for field in stat(int(child))[11:13])  # utime, stime
+    return total / ticks
 
 
-def worker_pids(master: int) -> list[int]:
-    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-
-
-def backend_pids(database: str) -> list[int]:
+def postmaster_pid() -> int:
     with common.admin_connection() as conn:
-        return [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'", [database])]
+        data_directory = conn.execute("SHOW data_directory").fetchone()[0]
+    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
 
 
-def measured(run, master: int, database: str) -> dict:
-    """run() with the CPU time the gunicorn workers and their PostgreSQL backends spent in it."""
-    before_web, before_db = cpu_seconds(worker_pids(master)), cpu_seconds(backend_pids(database))
+def measured(run, master: int) -> dict:
+    """run() with the CPU time the gunicorn workers and PostgreSQL (the benchmark's own
+    server: nothing else uses it meanwhile) spent in it."""
+    postmaster = postmaster_pid()
+    before_web, before_db = children_cpu_seconds(master), children_cpu_seconds(postmaster)
     result = run()
-    after_web, after_db = cpu_seconds(worker_pids(master)), cpu_seconds(backend_pids(database))
-    for name, before, after in (("web_cpu_s", before_web, after_web), ("db_cpu_s", before_db, after_db)):
-        result[name] = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    result["web_cpu_s"] = children_cpu_seconds(master) - before_web
+    result["db_cpu_s"] = children_cpu_seconds(postmaster) - before_db
     return result
 
 
@@ -241,7 +243,7 @@ def main() -> None:
                     warm[name] = warm_up(paths, args.clients)
                 else:
                     wrk(paths, 5, args.clients)  # every worker connected, PostgreSQL's buffers filled
-                results[(name, mode)] = [measured(lambda: wrk(sequences[name], args.seconds, args.clients), server.pid, database)
+                results[(name, mode)] = [measured(lambda: wrk(sequences[name], args.seconds, args.clients), server.pid)
                                          for _ in range(args.rounds)]
     write_results(args, code, modes, mixes, results, warm)
 

@@ -29,8 +29,9 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from tickerarchive.models import Entry
 
 CACHE = "pages"
-# The committed version, and the number of this transaction's own uncommitted changes, if any:
-# a transaction (a test, a shell) that changed the archive sees pages of its own state.
+# Which archive (database and its replicas), its committed version, and the number of this
+# transaction's own uncommitted changes, if any: a transaction (a test, a shell) that changed the
+# archive sees pages of its own state.
 VERSION_SQL = (
     "SELECT archive, number, current_setting('tickerarchive.uncommitted_change', true) "
     "FROM tickerarchive_archive_version"
