@@ -1,16 +1,30 @@
-"""HTTP benchmark: the search page and the entry page under gunicorn, 16 concurrent clients.
+"""HTTP benchmark: the search page and the entry page under gunicorn, 16 concurrent clients,
+with the page cache on (steady state) and off (every page rendered).
 
     python -m tickerarchive.devdb exec -- .venv/bin/python bench/web.py --entries 1000000 --seconds 60
 
 Serves the archive of bench/search.py (database `bench_search_<entries>`, made by that
-benchmark) with gunicorn as `make run` does, on 127.0.0.1:8500, and runs wrk (apt package
-`wrk`) with bench/rotate.lua, which rotates through the query mix of bench/search.py
-(search page, with facets) and through entry pages of random entries. Requests per second,
-p50/p95/p99 and errors go to bench/RESULTS.md.
+benchmark) with gunicorn as `make run` does (3 workers x 4 threads), on 127.0.0.1:8500, and
+runs wrk (apt package `wrk`) with bench/rotate.lua. The search page gets a mix of
+--search-urls distinct URLs: the query mix of bench/search.py and generated searches (words
+of the archive's headlines, phrases, exclusions, OR, relevance order and its second page,
+regions, people, date ranges), asked with Zipf popularity (a few often, most rarely), as readers do.
+The entry page gets --entry-urls random entries, the same way.
+
+With the cache on, wrk first warms it up (rounds over every distinct URL until one is almost
+all hits: each gunicorn worker keeps its own copy), then measures; the hit rate is what the
+answers' X-Page-Cache header said. With it off (PAGE_CACHE=0) every request renders. Requests
+per second, p50/p95/p99, errors and the CPU per request of the gunicorn workers and of the
+PostgreSQL backends serving them go to bench/RESULTS.md.
+
+--code DIR serves another checkout (an export of an earlier commit, for before/after figures
+in one session) on the same database; --modes off measures only the uncached path.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import random
@@ -29,29 +43,91 @@ import common  # noqa: E402
 import search  # noqa: E402
 
 PORT = 8500
+SEQUENCE_LENGTH = 20_000  # requests in the popularity-weighted order wrk rotates through
+ZIPF_EXPONENT = 1.0
+WARM_UP_SECONDS = 10
+WARM_HIT_RATE = 0.98
+WARM_UP_ROUNDS = 12
 
 
 def search_paths() -> list[str]:
-    from tickerarchive.models import Entry
-
-    newest = Entry.objects.order_by("-published_at").values_list("published_at", flat=True).first()
-    dates = {"newest": newest.date().isoformat(), "month_ago": (newest - timedelta(days=30)).date().isoformat()}
+    """The query mix of bench/search.py, as search page URLs."""
     paths = []
-    for _label, template in search.QUERIES:
-        params = {k: v.format(**dates) for k, v in template.items()}
+    for _label, params in search_params():
         for order in search.ORDERS:
             if order == "newest" or params.get("q"):
                 paths.append("/?" + urlencode({**params, "order": order}))
     return paths
 
 
-def entry_paths(count: int = 2000) -> list[str]:
+def search_params() -> list[tuple[str, dict]]:
+    from tickerarchive.models import Entry
+
+    newest = Entry.objects.order_by("-published_at").values_list("published_at", flat=True).first()
+    dates = {"newest": newest.date().isoformat(), "month_ago": (newest - timedelta(days=30)).date().isoformat()}
+    return [(label, {k: v.format(**dates) for k, v in template.items()}) for label, template in search.QUERIES]
+
+
+def search_mix(distinct: int, seed: int = 1) -> list[str]:
+    """The query mix of bench/search.py, then generated searches of the kinds readers make,
+    up to `distinct` different URLs."""
+    from tickerarchive.models import Entry, EntryPerson, EntryPlace, Place
+
+    rng = random.Random(seed)
+    paths = dict.fromkeys(search_paths())
+    ids = list(Entry.objects.values_list("pk", flat=True)[:200_000])
+    headlines = Entry.objects.filter(pk__in=rng.sample(ids, min(400, len(ids)))).values_list("headline", flat=True)
+    words = sorted({w.strip(".,:;!?\"'()") for h in headlines for w in h.split() if len(w.strip(".,:;!?\"'()")) >= 6})
+    regions = list(Place.objects.filter(kind=Place.Kind.REGION, pk__in=EntryPlace.objects.values("place_id"))
+                   .order_by("slug").values_list("slug", flat=True))
+    people = list(EntryPerson.objects.values_list("person__slug", flat=True).distinct().order_by("person__slug"))
+    newest = Entry.objects.order_by("-published_at").values_list("published_at", flat=True).first()
+
+    def day(back: int) -> str:
+        return (newest - timedelta(days=back)).date().isoformat()
+
+    def one_day() -> dict:
+        back = rng.randint(0, 60)
+        return {"date_from": day(back), "date_to": day(back)}
+
+    kinds = [
+        (30, lambda: {"q": rng.choice(words)}),
+        (10, lambda: {"q": " ".join(rng.sample(words, 2))}),
+        (8, lambda: {"q": rng.choice(words), "order": "relevance"}),
+        (5, lambda: {"q": '"' + " ".join(rng.sample(words, 2)) + '"'}),
+        (5, lambda: {"q": f"{rng.choice(words)} -{rng.choice(words)}"}),
+        (5, lambda: {"q": f"{rng.choice(words)} OR {rng.choice(words)}"}),
+        (10, lambda: {"q": rng.choice(words), "region": rng.choice(regions)}),
+        (5, lambda: {"q": rng.choice(words), "person": rng.choice(people)}),
+        (8, lambda: {"q": rng.choice(words), "date_from": day(rng.randint(7, 90)), "date_to": day(0)}),
+        (5, lambda: {"region": rng.choice(regions)}),
+        (4, lambda: {"person": rng.choice(people), "date_from": day(30), "date_to": day(0)}),
+        (5, one_day),
+        (3, lambda: {"q": rng.choice(words), "order": "relevance", "seite": "2"}),
+    ]
+    weights = [weight for weight, _ in kinds]
+    while len(paths) < distinct:
+        params = rng.choices(kinds, weights)[0][1]()
+        paths["/?" + urlencode(params)] = None
+    return list(paths)[:distinct]
+
+
+def entry_paths(count: int) -> list[str]:
     from tickerarchive.models import Entry
 
     low, high = Entry.objects.order_by("pk").values_list("pk", flat=True).first(), Entry.objects.order_by("-pk").values_list("pk", flat=True).first()
     chosen = random.Random(1).sample(range(low, high + 1), min(count, high - low + 1))
     existing = set(Entry.objects.filter(pk__in=chosen).values_list("pk", flat=True))
     return [f"/eintrag/{pk}/" for pk in chosen if pk in existing]
+
+
+def by_popularity(paths: list[str], length: int = SEQUENCE_LENGTH, seed: int = 1) -> list[str]:
+    """`length` requests over the paths with Zipf popularity: the path of rank r is asked in
+    proportion to 1/r (ranks drawn at random, so popular and rare searches are of every kind)."""
+    rng = random.Random(seed)
+    ranked = rng.sample(paths, len(paths))
+    weights = [1 / (rank ** ZIPF_EXPONENT) for rank in range(1, len(ranked) + 1)]
+    return rng.choices(ranked, weights, k=length)
 
 
 def wrk(paths: list[str], seconds: int, clients: int) -> dict:
@@ -65,7 +141,70 @@ def wrk(paths: list[str], seconds: int, clients: int) -> dict:
     result = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
     result["rate"] = result["requests"] / result["seconds"]
     result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
+    result["hit_rate"] = result["hits"] / result["requests"] if result["requests"] else 0.0
     return result
+
+
+def warm_up(paths: list[str], clients: int) -> tuple[int, float]:
+    """Rounds over every distinct path until one round is almost all hits; (rounds, seconds)."""
+    started = time.monotonic()
+    for rounds in range(1, WARM_UP_ROUNDS + 1):
+        if wrk(paths, WARM_UP_SECONDS, clients)["hit_rate"] >= WARM_HIT_RATE:
+            break
+    return rounds, time.monotonic() - started
+
+
+# --- CPU of the server side -------------------------------------------------------------
+def children_cpu_seconds(parent: int) -> float:
+    """CPU time of a process's children: those alive now, and those it has reaped (its
+    cutime/cstime), so PostgreSQL backends that closed during the run still count."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def stat(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    total = sum(int(field) for field in stat(parent)[13:15])  # cutime, cstime
+    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            total += sum(int(field) for field in stat(int(child))[11:13])  # utime, stime
+    return total / ticks
+
+
+def postmaster_pid() -> int:
+    with common.admin_connection() as conn:
+        data_directory = conn.execute("SHOW data_directory").fetchone()[0]
+    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+
+
+def measured(run, master: int) -> dict:
+    """run() with the CPU time the gunicorn workers and PostgreSQL (the benchmark's own
+    server: nothing else uses it meanwhile) spent in it."""
+    postmaster = postmaster_pid()
+    before_web, before_db = children_cpu_seconds(master), children_cpu_seconds(postmaster)
+    result = run()
+    result["web_cpu_s"] = children_cpu_seconds(master) - before_web
+    result["db_cpu_s"] = children_cpu_seconds(postmaster) - before_db
+    return result
+
+
+@contextlib.contextmanager
+def serving(code: Path, env: dict, workers: int, threads: int):
+    server = subprocess.Popen(
+        [str(Path(common.PYTHON).parent / "gunicorn"), "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(workers), "--threads", str(threads), "--chdir", str(code)],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(common.OUT / "gunicorn.log", "wb"),
+    )
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def main() -> None:
@@ -74,52 +213,84 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (make run uses 3)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (make run uses 4)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--search-urls", type=int, default=300, help="distinct search page URLs of the mix")
+    parser.add_argument("--entry-urls", type=int, default=2000, help="distinct entry pages of the mix")
+    parser.add_argument("--modes", default="on,off", help="page cache on, off, or both")
+    parser.add_argument("--pages", default="search,entry", help="search, entry, or both")
+    parser.add_argument("--code", type=Path, default=common.ROOT, help="the checkout to serve")
+    parser.add_argument("--label", default="", help="named in the results (e.g. the commit of --code)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk")
+    code = args.code.resolve()
     database = search.prepare_archive(args.entries)
     search.setup_django(database)
-    pages = {"search page": search_paths(), "entry page": entry_paths()}
+    pages = args.pages.split(",")
+    mixes = {**({"search page": search_mix(args.search_urls)} if "search" in pages else {}),
+             **({"entry page": entry_paths(args.entry_urls)} if "entry" in pages else {})}
+    sequences = {name: by_popularity(paths) for name, paths in mixes.items()}
     env = {**os.environ, "DATABASE_URL": common.server_url(database), "DJANGO_DEBUG": "0"}
-    subprocess.run([common.PYTHON, str(common.ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"], env=env, check=True)
-    server = subprocess.Popen(
-        [str(Path(common.PYTHON).parent / "gunicorn"), "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(args.workers), "--chdir", str(common.ROOT)],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(common.OUT / "gunicorn.log", "wb"),
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/eintrag/{pages['entry page'][0].split('/')[2]}/", timeout=5)
-                break
-            except OSError:
-                time.sleep(0.2)
-        for paths in pages.values():  # warm-up: every worker connected, caches filled
-            wrk(paths, 5, args.clients)
-        results = {name: [wrk(paths, args.seconds, args.clients) for _ in range(args.rounds)] for name, paths in pages.items()}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    for command in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([common.PYTHON, str(code / "manage.py"), *command], env=env, cwd=code, check=True)
+    modes = args.modes.split(",")
+    results, warm = {}, {}
+    for mode in modes:
+        with serving(code, {**env, "PAGE_CACHE": "1" if mode == "on" else "0"}, args.workers, args.threads) as server:
+            for name, paths in mixes.items():
+                if mode == "on":
+                    warm[name] = warm_up(paths, args.clients)
+                else:
+                    wrk(paths, 5, args.clients)  # every worker connected, PostgreSQL's buffers filled
+                results[(name, mode)] = [measured(lambda: wrk(sequences[name], args.seconds, args.clients), server.pid)
+                                         for _ in range(args.rounds)]
+    write_results(args, code, modes, mixes, results, warm)
+
+
+MIX_TEXT = {
+    "search page": "{count} distinct search page URLs (the {fixed} of the search mix and generated ones, facets included)",
+    "entry page": "{count} entry pages",
+}
+
+
+def write_results(args, code: Path, modes: list[str], mixes: dict, results: dict, warm: dict) -> None:
+    served = f", serving {args.label or code}" if code != common.ROOT else ""
     lines = [
-        f"## HTTP, {args.entries:,} entries", "", common.machine(), "",
+        f"## HTTP, {args.entries:,} entries{' (' + args.label + ')' if args.label else ''}", "", common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/web.py --entries {args.entries} "
-        f"--seconds {args.seconds} --clients {args.clients} --workers {args.workers} --rounds {args.rounds}`", "",
-        f"gunicorn with {args.workers} sync workers (as `make run`), wrk with {args.clients} connections for "
-        f"{args.seconds} s per round, paths rotating: the search page over the {len(pages['search page'])} queries "
-        f"of the search mix (facets included), the entry page over {len(pages['entry page'])} random entries. "
-        "Median of the rounds.", "",
-        "| page | requests/s | p50 | p95 | p99 | errors (connect/read/write/status/timeout) |",
-        "| --- | --- | --- | --- | --- | --- |",
+        f"--seconds {args.seconds} --clients {args.clients} --workers {args.workers} --threads {args.threads} "
+        f"--rounds {args.rounds} --search-urls {args.search_urls} --entry-urls {args.entry_urls} --modes {args.modes}"
+        + (f" --code {code}" if code != common.ROOT else "") + "`" + served, "",
+        f"gunicorn with {args.workers} workers x {args.threads} threads (as `make run`), wrk with {args.clients} "
+        f"connections for {args.seconds} s per round over {SEQUENCE_LENGTH:,} requests in Zipf order (exponent "
+        f"{ZIPF_EXPONENT:g}) of "
+        + " and of ".join(MIX_TEXT[name].format(count=len(paths), fixed=len(search_paths())) for name, paths in mixes.items())
+        + ". "
+        "Cache on: measured after warm-up rounds of "
+        f"{WARM_UP_SECONDS} s over every distinct URL until one was {WARM_HIT_RATE:.0%} hits"
+        + "".join(f"; {name}: {rounds} rounds, {seconds:.0f} s" for name, (rounds, seconds) in warm.items())
+        + ". Hit rate: answers with `X-Page-Cache: hit`. CPU per request: of the gunicorn workers and of the "
+        "PostgreSQL backends serving them, over the measured run. Median of the rounds.", "",
+        "| page | page cache | requests/s | p50 | p95 | p99 | hit rate | CPU ms per request (web + PostgreSQL) "
+        "| errors (connect/read/write/status/timeout) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, runs in results.items():
+    median = common.median
+    for name, mode in itertools.product(mixes, modes):
+        runs = results[(name, mode)]
+        requests = [r["requests"] for r in runs]
+        web = median(r["web_cpu_s"] * 1000 / n for r, n in zip(runs, requests))
+        db = median(r["db_cpu_s"] * 1000 / n for r, n in zip(runs, requests))
         lines.append(
-            f"| {name} | {common.median(r['rate'] for r in runs):.1f} | {common.median(r['p50_ms'] for r in runs):.0f} ms | "
-            f"{common.median(r['p95_ms'] for r in runs):.0f} ms | {common.median(r['p99_ms'] for r in runs):.0f} ms | "
+            f"| {name} | {mode} | {median(r['rate'] for r in runs):.1f} | {median(r['p50_ms'] for r in runs):.0f} ms | "
+            f"{median(r['p95_ms'] for r in runs):.0f} ms | {median(r['p99_ms'] for r in runs):.0f} ms | "
+            f"{median(r['hit_rate'] for r in runs):.1%} | {web + db:.1f} ({web:.1f} + {db:.1f}) | "
             + ", ".join(f"{r['errors']} ({r['connect']}/{r['read']}/{r['write']}/{r['status']}/{r['timeout']})" for r in runs)
             + " |"
         )
-    common.write_section(f"http {args.entries}", "\n".join(lines))
+    section = f"http {args.entries}" + (f" {args.label}" if args.label else "")
+    common.write_section(section, "\n".join(lines))
 
 
 if __name__ == "__main__":

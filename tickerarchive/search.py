@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ingest.parser import BERLIN
 from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias, Ticker
+from tickerarchive.pagecache import per_data_version
 
 CONFIG = "german"
 COUNT_CAP = 10_000
@@ -356,10 +357,11 @@ class Facets:
 COUNTRY, REGION = Place.Kind.COUNTRY, Place.Kind.REGION
 
 
+@per_data_version
 def place_units() -> dict[int, tuple[int | None, int | None, Place]]:
     """Every place id → (the region it counts for, its country, the place). The gazetteer
     is small (a few thousand places): reading it is cheaper than joining it twice to every
-    link of the hits in SQL."""
+    link of the hits in SQL, and it is read once per data version, not per page (18 ms)."""
     places = {p.pk: p for p in Place.objects.only("pk", "slug", "name", "kind", "parent_id", "latitude", "longitude")}
 
     def kind(pk: int | None) -> str | None:

@@ -134,6 +134,26 @@ STORAGES = {
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 
+# --- Page cache ------------------------------------------------------------------------------
+# Anonymous readers' pages keyed on URL and the archive's data version (tickerarchive/pagecache.py):
+# never stale, whichever backend keeps them. Default: each process's own memory (no server to run,
+# a hit costs no network hop; each gunicorn worker fills its own copy). PAGE_CACHE_BACKEND and
+# PAGE_CACHE_LOCATION name a shared one instead (memcached, Redis: one fill for all processes and hosts).
+PAGE_CACHE = env_bool("PAGE_CACHE", True)
+PAGE_CACHE_BACKEND = os.environ.get("PAGE_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": PAGE_CACHE_BACKEND,
+        "LOCATION": os.environ.get("PAGE_CACHE_LOCATION", "pages"),
+        "TIMEOUT": int(os.environ.get("PAGE_CACHE_SECONDS", 24 * 3600)),
+        # A search page is 30-50 kB: 1,000 of them are about 50 MB per process. (Servers such
+        # as memcached evict by themselves and take no such option.)
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", 1000))}
+        if PAGE_CACHE_BACKEND.endswith(("LocMemCache", "FileBasedCache")) else {},
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 
 from tickerarchive import api, views
 from tickerarchive.feeds import SearchFeed
+from tickerarchive.pagecache import reader_page
 
 
 class FourDigits:
@@ -26,22 +27,24 @@ class TwoDigits(FourDigits):
 register_converter(FourDigits, "yyyy")
 register_converter(TwoDigits, "dd")
 
+# reader_page: anonymous readers get these from the page cache while the archive is unchanged
+# (tickerarchive/pagecache.py). Exports stream and are not kept; the admin and healthz never.
 urlpatterns = [
-    path("", views.search, name="search"),
-    path("feed/", SearchFeed(), name="feed"),
-    path("api/entries/", api.entries, name="api-entries"),
+    path("", reader_page(views.search), name="search"),
+    path("feed/", reader_page(SearchFeed()), name="feed"),
+    path("api/entries/", reader_page(api.entries), name="api-entries"),
     path("api/entries.csv", api.entries_export, {"extension": "csv"}, name="export-csv"),
     path("api/entries.jsonl", api.entries_export, {"extension": "jsonl"}, name="export-jsonl"),
     path("api/openapi.json", api.openapi, name="openapi"),
-    path("api/entries/<int:pk>/", api.entry, name="api-entry"),
-    path("api/places/", api.places, name="api-places"),
-    path("api/people/", api.people, name="api-people"),
-    path("eintrag/<int:pk>/", views.entry_detail, name="entry"),
-    path("ort/<slug:slug>/", views.place_detail, name="place"),
-    path("person/<slug:slug>/", views.person_detail, name="person"),
+    path("api/entries/<int:pk>/", reader_page(api.entry), name="api-entry"),
+    path("api/places/", reader_page(api.places), name="api-places"),
+    path("api/people/", reader_page(api.people), name="api-people"),
+    path("eintrag/<int:pk>/", reader_page(views.entry_detail), name="entry"),
+    path("ort/<slug:slug>/", reader_page(views.place_detail), name="place"),
+    path("person/<slug:slug>/", reader_page(views.person_detail), name="person"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     # Ticker paths last: a ticker slug could otherwise shadow the paths above.
-    path("<slug:ticker>/", views.ticker_detail, name="ticker"),
-    path("<slug:ticker>/<yyyy:year>/<dd:month>/<dd:day>/", views.day_page, name="day"),
+    path("<slug:ticker>/", reader_page(views.ticker_detail), name="ticker"),
+    path("<slug:ticker>/<yyyy:year>/<dd:month>/<dd:day>/", reader_page(views.day_page), name="day"),
 ]

@@ -57,6 +57,11 @@ class Archive:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
+    def etag(self, path: str) -> str:
+        """The ETag an anonymous reader gets: the page cache's data version of the database that served it."""
+        with urllib.request.urlopen(self.base_url + path, timeout=20) as response:
+            return response.headers["ETag"]
+
     def log_in_editor(self) -> None:
         _, form = self.get("/admin/login/", self.editor)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
@@ -175,7 +180,10 @@ def test_an_editor_sees_a_correction_at_once_and_readers_once_the_replica_is_too
     archive.replica_set.wait_until_replayed()  # the replica is current up to the correction
     replica.psql("SELECT pg_wal_replay_pause()")
     try:
+        replica_page = archive.etag(f"/eintrag/{pk}/")
         primary.psql(f"UPDATE tickerarchive_entry SET headline = 'Wadephul reist nach Luxemburg' WHERE id = {pk}")
+        # The page cache reads the data version where the page is read: the replica's has not moved.
+        assert archive.etag(f"/eintrag/{pk}/") == replica_page
 
         assert "Wadephul reist nach Luxemburg" in archive.get(f"/eintrag/{pk}/", archive.editor)[1]
         # Signed in on one web process, signed in on the other: the session is in the database.
@@ -185,6 +193,7 @@ def test_an_editor_sees_a_correction_at_once_and_readers_once_the_replica_is_too
         # ... but not more than DATABASE_REPLICA_MAX_LAG: then the primary answers.
         wait_for(lambda: "Wadephul reist nach Luxemburg" in archive.get(f"/eintrag/{pk}/")[1],
                  timeout=MAX_LAG + 10, message="readers to fall back to the primary")
+        assert archive.etag(f"/eintrag/{pk}/") != replica_page
         status, health = archive.health()
         assert status == 200 and health["replica1"]["state"] == "up"
         assert health["replica1"]["lag_seconds"] > MAX_LAG and not health["replica1"]["serves_reads"]
