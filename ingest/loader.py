@@ -338,12 +338,22 @@ class DumpLoader:
         )
 
     def _store(self, prepared: PreparedDump, result: FileResult) -> None:
-        """Four round trips for a new dump, whatever its size: lock and look up; store the dump
+        """Three round trips for a dump, whatever its size: lock, look up, store the dump's row
         and read what the archive has of its entries; write entries, pictures, links and the
         log line in one statement; commit."""
         conn = _connection(self.prepared_statements)
         slug = Ticker.slug_for(prepared.title)
         compression = self._compression(conn)
+        now = timezone.now()
+        count = len(prepared.entries["at"])
+        dump_row = {
+            "slug": slug, "file_name": os.path.basename(prepared.path), "path": prepared.path,
+            "sha256": prepared.sha256, "size": prepared.size, "encoding": prepared.encoding,
+            "page_datetime": prepared.page_datetime, "date_source": prepared.date_source,
+            "raw_text": prepared.text, "parse_warnings": prepared.warnings_json,
+            "unparsed_lines": prepared.unparsed_json, "entry_count": prepared.entry_count, "now": now,
+            "title": prepared.title, "section": prepared.section or "", "force": self.force,
+        }
         with conn.pipeline():
             # Concurrent ingests of one ticker take turns: no duplicates, no deadlock. A commit
             # need not wait for the disk: should the server lose the last commits in a crash,
@@ -352,41 +362,31 @@ class DumpLoader:
             # has it: several times faster than pglz, to write and to read. The prepared
             # statements are planned once, not at every dump (each reads one row by its key).
             _execute(conn, LOCK_SQL, [f"ingest:{slug}", compression])
-            # A statement of its own: it must see what a concurrent ingest committed while we waited.
-            lookup = _execute(conn, LOOKUP_SQL, [prepared.sha256, slug])
-        stored_dump, ticker_id, section = lookup.fetchone()
-        now = timezone.now()
-        if stored_dump is not None and not self.force:
-            result.status = IngestEvent.Status.UNCHANGED
-            result.unchanged = prepared.entry_count
-            _execute(conn, EVENT_SQL, _event(prepared, result))
-            return
-        result.warnings.extend(prepared.repeated)
-        count = len(prepared.entries["at"])
-        with conn.pipeline():
-            if ticker_id is None:
-                _execute(conn, TICKER_SQL, [prepared.title, slug, prepared.section or "", now])
-            elif prepared.section and section != prepared.section:
-                _execute(conn, TICKER_SECTION_SQL, [prepared.section, ticker_id])
-            dump = _execute(conn, DUMP_SQL, {
-                "slug": slug, "file_name": os.path.basename(prepared.path), "path": prepared.path,
-                "sha256": prepared.sha256, "size": prepared.size, "encoding": prepared.encoding,
-                "page_datetime": prepared.page_datetime, "date_source": prepared.date_source,
-                "raw_text": prepared.text, "parse_warnings": prepared.warnings_json,
-                "unparsed_lines": prepared.unparsed_json, "entry_count": prepared.entry_count, "now": now,
-            })
+            # The statements after the lock see what a concurrent ingest committed while we
+            # waited (each statement takes its own snapshot). A dump stored before writes nothing.
+            section = _execute(conn, SECTION_SQL, [slug])
+            _execute(conn, TICKER_SQL, dump_row)
+            dump = _execute(conn, DUMP_UPDATE_SQL if self.force else DUMP_SQL, dump_row)
             stored = None
-            if ticker_id is not None and count:
+            if count:
                 at = prepared.entries["at"]
                 # Planned at every dump, for its span and the archive as it is then: a plan
                 # made once, on a nearly empty table, took the ticker's index and read all its
                 # entries for every dump.
-                span = {"ticker": ticker_id, "first": min(at), "last": max(at)}
+                span = {"slug": slug, "first": min(at), "last": max(at)}
                 stored = _execute(conn, STORED_SQL, span, prepare=False)
             more_ids = _execute(conn, IDS_SQL, [max(count, ID_BLOCK)]) if len(self._ids) < count else None
-        dump_id, ticker_id = dump.fetchone()
         if more_ids is not None:
             self._ids.extend(row[0] for row in more_ids)
+        section = (section.fetchone() or [None])[0]  # None: the ticker is new
+        written = dump.fetchone()
+        if written is None:  # stored before (or meanwhile by another ingest), and not --force
+            result.status = IngestEvent.Status.UNCHANGED
+            result.unchanged = prepared.entry_count
+            _execute(conn, EVENT_SQL, _event(prepared, result))
+            return
+        dump_id, ticker_id = written
+        result.warnings.extend(prepared.repeated)
         new, changed = self._compare(prepared, stored.fetchall() if stored else [], result)
         ids = [self._ids.popleft() if is_new else None for is_new in new]
         if changed:
@@ -395,10 +395,13 @@ class DumpLoader:
             self._resolve_discovered(prepared, ids)
         result.created = len(ids) - ids.count(None)
         result.updated = len(changed)
-        _execute(conn, WRITE_SQL, {
-            "ids": _array_literal(ids), "ticker": ticker_id, "dump": dump_id, "now": now, **prepared.arrays,
-            **_event(prepared, result),
-        })
+        with conn.pipeline():
+            if section is not None and prepared.section and section != prepared.section:
+                _execute(conn, TICKER_SECTION_SQL, [prepared.section, ticker_id])
+            _execute(conn, WRITE_SQL, {
+                "ids": _array_literal(ids), "ticker": ticker_id, "dump": dump_id, "now": now, **prepared.arrays,
+                **_event(prepared, result),
+            })
 
     def _compare(self, prepared: PreparedDump, stored_rows, result: FileResult) -> tuple[list[bool], dict[int, int]]:
         """Which entries of the dump are new ([bool] in page order), and {id: entry number} of
@@ -490,38 +493,46 @@ COMPRESSION_SQL = (
     "SELECT CASE WHEN 'lz4' = ANY(enumvals) THEN 'lz4' ELSE boot_val END FROM pg_settings "
     "WHERE name = 'default_toast_compression'"
 )
-LOOKUP_SQL = (
-    f"SELECT (SELECT id FROM {SourceDump._meta.db_table} WHERE sha256 = %s), t.id, t.section "
-    f"FROM (VALUES (1)) AS one LEFT JOIN {Ticker._meta.db_table} t ON t.slug = %s"
+SECTION_SQL = f"SELECT section FROM {Ticker._meta.db_table} WHERE slug = %s"
+# The dump's ticker, unless it exists or the dump is stored already (and not read again).
+TICKER_SQL = (
+    f"INSERT INTO {Ticker._meta.db_table} (title, slug, section, created_at) "
+    "SELECT %(title)s, %(slug)s, %(section)s, %(now)s "
+    f"WHERE %(force)s OR NOT EXISTS (SELECT FROM {SourceDump._meta.db_table} WHERE sha256 = %(sha256)s) "
+    "ON CONFLICT (slug) DO NOTHING"
 )
-TICKER_SQL = f"INSERT INTO {Ticker._meta.db_table} (title, slug, section, created_at) VALUES (%s, %s, %s, %s)"
 TICKER_SECTION_SQL = f"UPDATE {Ticker._meta.db_table} SET section = %s WHERE id = %s"
 _DUMP_COLUMNS = (
     "file_name", "path", "sha256", "size", "encoding", "page_datetime", "date_source", "raw_text",
     "parse_warnings", "unparsed_lines", "entry_count", "ingested_at",
 )
-# The ticker by its slug: it may have been created by the statement before, in the same pipeline.
-# A dump read again with --force replaces its stored row, as update_or_create would.
+# The ticker by its slug: it may have been created by the statement before, in the same
+# pipeline. Returns (id, ticker id) of the row written: none for a dump stored before.
 DUMP_SQL = (
     f"INSERT INTO {SourceDump._meta.db_table} (ticker_id, {', '.join(_DUMP_COLUMNS)}) "
     f"VALUES ((SELECT id FROM {Ticker._meta.db_table} WHERE slug = %(slug)s), %(file_name)s, %(path)s, %(sha256)s, "
     "%(size)s, %(encoding)s, %(page_datetime)s, %(date_source)s, %(raw_text)s, %(parse_warnings)s::jsonb, "
-    "%(unparsed_lines)s::jsonb, %(entry_count)s, %(now)s) ON CONFLICT (sha256) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in ("ticker_id", *_DUMP_COLUMNS) if c != "sha256")
-    + " RETURNING id, ticker_id"
+    "%(unparsed_lines)s::jsonb, %(entry_count)s, %(now)s) ON CONFLICT (sha256) DO NOTHING RETURNING id, ticker_id"
+)
+# With --force a dump stored before replaces its row, as update_or_create would.
+DUMP_UPDATE_SQL = DUMP_SQL.replace(
+    "DO NOTHING", "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in ("ticker_id", *_DUMP_COLUMNS) if c != "sha256")
 )
 # The stored entries and tombstones of a dump's ticker and time span (the caller picks those
 # with the keys of its entries); times as seconds since the epoch, as the dump has them.
 STORED_SQL = f"""
+    WITH ticker AS (SELECT id FROM {Ticker._meta.db_table} WHERE slug = %(slug)s)
     SELECT extract(epoch FROM e.original_published_at)::float8, e.original_headline, e.id, e.original_body,
            (SELECT json_agg(json_build_array(p.slug, p.original_caption, p.original_credit) ORDER BY p.position)
             FROM {Picture._meta.db_table} p WHERE p.entry_id = e.id)
     FROM {Entry._meta.db_table} e
-    WHERE e.ticker_id = %(ticker)s AND e.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
+    WHERE e.ticker_id = (SELECT id FROM ticker)
+        AND e.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
     UNION ALL
     SELECT extract(epoch FROM t.original_published_at)::float8, t.original_headline, NULL, NULL, NULL
     FROM {EntryTombstone._meta.db_table} t
-    WHERE t.ticker_id = %(ticker)s AND t.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
+    WHERE t.ticker_id = (SELECT id FROM ticker)
+        AND t.original_published_at BETWEEN to_timestamp(%(first)s) AND to_timestamp(%(last)s)
 """
 IDS_SQL = f"SELECT nextval(pg_get_serial_sequence('{Entry._meta.db_table}', 'id')) FROM generate_series(1, %s)"
 EVENT_PARAMETERS = ("started_at", "finished_at", "event_path", "event_sha256", "status", "entries_created",

@@ -265,3 +265,19 @@ def test_many_dumps_land_in_order_and_a_bad_one_among_them_fails_alone(tmp_path)
     assert again_run.exit_code == 1 and [f["path"] for f in again["failed"]] == [str(broken)]
     assert (again["files_unchanged"], again["entries_unchanged"], again["entries_created"]) == (13, 12 * 3 + 3, 0)
     assert again["warnings"] == [w for w in report["warnings"] if "stored once" not in w["message"]]
+
+
+def test_dump_the_database_refuses_fails_alone_and_names_its_file(tmp_path):
+    # An editor gave the ticker another slug: a dump of a ticker by that title cannot create
+    # it again (titles are unique), and says so; a dump of another ticker still lands.
+    Ticker.objects.create(title=TITLE, slug="umbenannt")
+    refused = write(tmp_path, "a_2025-11-14.txt", page(NOON))
+    good = write(tmp_path, "b_2025-11-14.txt", page(MORNING, title="Nahost-Krieg im Liveticker"))
+    run, report = ingest_json(refused, good)
+    assert run.exit_code == 1
+    [failure] = report["failed"]
+    assert failure["path"] == str(refused) and "a_2025-11-14.txt" in failure["error"]
+    assert "database error" in failure["error"] and "title" in failure["error"]
+    assert report["entries_created"] == 1 and Entry.objects.get().headline == MORNING.headline
+    assert not SourceDump.objects.filter(file_name=refused.name).exists()
+    assert IngestEvent.objects.get(path=str(refused)).status == IngestEvent.Status.FAILED
