@@ -169,9 +169,16 @@ class Linker:
         `new`: the entries were just inserted and have no links yet, so the rows are
         streamed with COPY. Otherwise only automatic links that changed are touched;
         editors' links and removals stay. Returns the links written."""
-        if not texts:
+        return self.write(self.links_of(texts), new=new)
+
+    def links_of(self, texts: dict) -> dict:
+        """key → Mentions of each text, discovered people created as suggestions."""
+        return {key: self.mentions_of(text) for key, text in texts.items()}
+
+    def write(self, found: dict[int, Mentions], *, new: bool = False) -> int:
+        """Write the links of links_of() for these entry ids (see link)."""
+        if not found:
             return 0
-        found = {pk: self.mentions_of(text) for pk, text in texts.items()}
         places = {pk: m.places for pk, m in found.items()}
         people = {pk: m.people for pk, m in found.items()}
         # Inside the loader's transaction per dump no savepoint is needed (a round trip each).
