@@ -15,9 +15,14 @@ from django.db import migrations, models
 
 ENTRY = "tickerarchive_entry"
 
-# One function and three triggers per link table. The entries are locked first, and their
-# arrays computed by the next statement, with a snapshot taken after the lock: two
-# transactions changing links of one entry at the same time cannot overwrite each other's.
+# One function and three triggers per link table. Most statements leave the arrays as they
+# are (ingest writes them with the new entries), so the entries whose arrays differ are found
+# first; only those are locked, and their arrays computed again by the next statement, with a
+# snapshot taken after the lock: two transactions changing the links of one entry at the same
+# time cannot overwrite each other's. (An entry whose arrays a statement leaves as they are
+# needs no lock: its links changed in no way the arrays show.)
+LINKED = """coalesce((SELECT array_agg(link.{target} ORDER BY link.{target}) FROM {links} AS link
+                     WHERE link.entry_id = entry.id AND NOT link.removed), '{{}}')"""
 SYNC_FUNCTION = """
 CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -34,19 +39,14 @@ BEGIN
             (SELECT entry_id, {target}, removed FROM new_links EXCEPT ALL SELECT entry_id, {target}, removed FROM old_links)
         ) AS moved;
     END IF;
+    SELECT array_agg(entry.id) INTO changed FROM {entry} AS entry
+    WHERE entry.id = ANY(changed) AND entry.{column} IS DISTINCT FROM {linked};
     IF changed IS NULL THEN
         RETURN NULL;
     END IF;
     PERFORM 1 FROM {entry} WHERE id = ANY(changed) ORDER BY id FOR NO KEY UPDATE;
-    UPDATE {entry} AS entry SET {column} = linked.ids
-    FROM (
-        SELECT wanted.id, coalesce(
-            (SELECT array_agg(link.{target} ORDER BY link.{target}) FROM {links} AS link
-             WHERE link.entry_id = wanted.id AND NOT link.removed),
-            '{{}}') AS ids
-        FROM unnest(changed) AS wanted(id)
-    ) AS linked
-    WHERE entry.id = linked.id AND entry.{column} IS DISTINCT FROM linked.ids;
+    UPDATE {entry} AS entry SET {column} = {linked}
+    WHERE entry.id = ANY(changed) AND entry.{column} IS DISTINCT FROM {linked};
     RETURN NULL;
 END
 $$;
@@ -67,7 +67,8 @@ LINK_ARRAYS = [
 
 def sync_sql() -> str:
     return "\n".join(
-        SYNC_FUNCTION.format(function=f"{ENTRY}_{column}", entry=ENTRY, column=column, links=links, target=target)
+        SYNC_FUNCTION.format(function=f"{ENTRY}_{column}", entry=ENTRY, column=column, links=links, target=target,
+                             linked=LINKED.format(links=links, target=target))
         for column, links, target in LINK_ARRAYS
     )
 
@@ -78,11 +79,7 @@ def drop_sync_sql() -> str:
 
 def backfill_sql() -> str:
     """One pass over the entries that have links (a second row version for each of them)."""
-    aggregates = ", ".join(
-        f"coalesce((SELECT array_agg(link.{target} ORDER BY link.{target}) FROM {links} AS link "
-        f"WHERE link.entry_id = entry.id AND NOT link.removed), '{{}}')"
-        for _, links, target in LINK_ARRAYS
-    )
+    aggregates = ", ".join(LINKED.format(links=links, target=target) for _, links, target in LINK_ARRAYS)
     columns = ", ".join(column for column, _, _ in LINK_ARRAYS)
     linked = " OR ".join(f"EXISTS (SELECT 1 FROM {links} AS link WHERE link.entry_id = entry.id)" for _, links, _ in LINK_ARRAYS)
     return f"UPDATE {ENTRY} AS entry SET ({columns}) = ROW({aggregates}) WHERE {linked};"
