@@ -285,7 +285,7 @@ def _copy_new_entries(ticker: Ticker, dump: SourceDump, entries: list[ParsedEntr
                 copy.write_row((
                     pk, ticker.pk, entry.published_at, entry.headline, entry.body, entry.published_at, entry.headline,
                     entry.body, "[]", dump.pk, entry.line, entry.position, now, now,
-                    sorted(mentions.places) if mentions else [], sorted(mentions.people) if mentions else [],
+                    _array_text(mentions.places if mentions else ()), _array_text(mentions.people if mentions else ()),
                 ))
         pictures = [(pk, n, p) for pk, entry in zip(ids, entries) for n, p in enumerate(entry.pictures)]
         if pictures:
@@ -293,6 +293,12 @@ def _copy_new_entries(ticker: Ticker, dump: SourceDump, entries: list[ParsedEntr
                 for pk, n, p in pictures:
                     copy.write_row((pk, *_picture_fields(n, p).values()))
     return ids
+
+
+def _array_text(ids) -> str:
+    """Ids as PostgreSQL's text form of an array, sorted as the trigger on the link rows sorts
+    them: psycopg's adaptation of a list, row by row, cost more than the rest of the row."""
+    return "{" + ",".join(map(str, sorted(ids))) + "}"
 
 
 def _linked_text(entry: ParsedEntry) -> str:
