@@ -565,6 +565,9 @@ _LINK_INSERT = (
     f"SELECT new.id, l.target, l.mentions, '{LinkOrigin.AUTOMATIC.value}', false "
     "FROM {unnest} AS l (n, target, mentions) JOIN new USING (n)"
 )
+# The arrays of linked places and people an entry carries (migration 0007), written with the new
+# entry, so that the trigger on the link rows finds them right and has nothing to update.
+_LINKED_IDS = "ARRAY(SELECT l.target FROM {unnest} AS l (n, target) WHERE l.n = e.n ORDER BY l.target)"
 # A dump's new entries, their pictures and automatic links and its line in the load-event log,
 # in one statement. `ids` has an id for each entry to insert and NULL for the others.
 WRITE_SQL = f"""
@@ -572,9 +575,11 @@ WRITE_SQL = f"""
     entries AS (
         INSERT INTO {Entry._meta.db_table} (id, ticker_id, source_dump_id, published_at, headline, body,
             original_published_at, original_headline, original_body, edited_fields, source_line, position_key,
-            created_at, updated_at)
+            created_at, updated_at, place_ids, person_ids)
         SELECT new.id, %(ticker)s, %(dump)s, to_timestamp(e.at), e.headline, e.body, to_timestamp(e.at), e.headline,
-            e.body, '[]', e.line, e.position, %(now)s, %(now)s
+            e.body, '[]', e.line, e.position, %(now)s, %(now)s,
+            {_LINKED_IDS.format(unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint")))},
+            {_LINKED_IDS.format(unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint")))}
         FROM {_unnest(ENTRY_COLUMNS, ("float8", "text", "text", "int", "int"))}
             WITH ORDINALITY AS e (at, headline, body, line, position, n) JOIN new USING (n)
     ),

@@ -48,6 +48,7 @@ def entries(request):
     return JsonResponse({
         "count": result.count if result.count_is_exact else None,
         "count_is_exact": result.count_is_exact,
+        "ranked_among_newest": page.ranked_among,
         "next": next_url,
         "previous": previous_url,
         "results": [

@@ -110,6 +110,12 @@ class EntryQuerySet(models.QuerySet):
 
 
 class Entry(models.Model):
+    """One ticker entry. Besides the fields below, each row carries `place_ids` and
+    `person_ids`: the ids of its places and people, links an editor removed left out.
+    PostgreSQL keeps them whenever a link row changes (triggers of migration 0005); they are
+    no model fields, so that no save() of an entry read earlier can write them back stale.
+    Search reads them (search.linked_to_any, facets_of); ingest writes them with new entries."""
+
     # No index of its own: entry_ticker_time and the unique key both start with the ticker.
     ticker = models.ForeignKey(Ticker, on_delete=models.PROTECT, related_name="entries", db_index=False)
 
@@ -254,6 +260,21 @@ class Place(models.Model):
     def merge(self, duplicates) -> None:
         _merge_named(self, duplicates, link_model=EntryPlace, link_field="place",
                      alias_model=PlaceAlias, redirect_model=PlaceRedirect)
+
+
+class PlaceUnit(models.Model):
+    """The region and the country a place counts for in the facets: a view over the gazetteer
+    (migration 0005), so it follows every change of a place at once. Regions: a region with its
+    towns, or a town that lies directly in a country (Kiew)."""
+
+    place = models.OneToOneField(Place, primary_key=True, on_delete=models.DO_NOTHING, related_name="unit",
+                                 db_column="place_id")
+    region = models.ForeignKey(Place, null=True, on_delete=models.DO_NOTHING, related_name="+", db_column="region_id")
+    country = models.ForeignKey(Place, null=True, on_delete=models.DO_NOTHING, related_name="+", db_column="country_id")
+
+    class Meta:
+        managed = False
+        db_table = "tickerarchive_placeunit"
 
 
 def _merge_named(survivor, duplicates, *, link_model, link_field, alias_model, redirect_model) -> None:

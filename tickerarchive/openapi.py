@@ -3,6 +3,11 @@
 Objects forbid fields the description does not name, so a test that checks real responses
 against it notices any field added, dropped or changed in a view.
 """
+from tickerarchive.search import COUNT_CAP
+
+
+def german_number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def ref(name: str) -> dict:
@@ -38,7 +43,8 @@ SEARCH_PARAMETERS = [
     query("ticker", "Kennung (slug) eines Tickers"),
     query("region", "Kennung eines Orts; eine Region schließt ihre Orte ein"),
     query("person", "Kennung einer Person"),
-    query("order", "Reihenfolge; Exporte und Feed sind immer neueste zuerst",
+    query("order", "Reihenfolge; Exporte und Feed sind immer neueste zuerst. Nach Relevanz werden die neuesten "
+          f"{german_number(COUNT_CAP)} Treffer geordnet (ranked_among_newest sagt, wenn es mehr gab)",
           {"type": "string", "enum": ["newest", "relevance"], "default": "newest"}),
 ]
 PAGE_PARAMETERS = [
@@ -133,8 +139,13 @@ SPEC = {
             "places": array(ref("Link")), "people": array(ref("Link")),
         }),
         "EntryList": obj({
-            "count": nullable({"type": "integer", "minimum": 0}),
+            "count": nullable({"type": "integer", "minimum": 0, "description": f"gezählt bis {german_number(COUNT_CAP)}; null, wenn es mehr sind"}),
             "count_is_exact": BOOLEAN,
+            "ranked_among_newest": nullable({
+                "type": "integer",
+                "description": "order=relevance: nur die neuesten so vielen Treffer wurden nach Relevanz geordnet, "
+                               "es gab mehr; sonst null",
+            }),
             "next": nullable(URL), "previous": nullable(URL),
             "results": array(ref("EntrySummary")),
         }),

@@ -11,21 +11,27 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from functools import cached_property
+from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import (
-    Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, TextField,
-)
+from django.db.models import BigIntegerField, BooleanField, F, Func, Prefetch, Q, QuerySet, TextField
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ingest.parser import BERLIN
-from tickerarchive.models import Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias, Ticker
-from tickerarchive.pagecache import per_data_version
+from tickerarchive.models import (
+    Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker,
+)
 
 CONFIG = "german"
-COUNT_CAP = 10_000
+# Counts stop here ("more than 1,000"); the facets, timeline and map count the newest COUNT_CAP
+# hits, and relevance ranks them: one read of the newest COUNT_CAP + 1 hits serves all of it.
+# MAX_RELEVANCE_PAGE pages of PAGE_SIZE cover them.
+COUNT_CAP = 1_000
 PAGE_SIZE = 20
 MAX_RELEVANCE_PAGE = 50  # relevance order pages by offset; deeper pages are refused
 MAX_QUERY_LENGTH = 1000  # longer input is cut, not rejected
@@ -111,7 +117,10 @@ class NamedIn:
         """The names first, then the shortest aliases (GeoNames lists dozens for big cities),
         codes such as IEV last."""
         names = [p.name for p in self.places + self.people]
-        aliases = {a.name for p in self.places + self.people for a in p.aliases.all()} - set(names)
+        aliases = set(PlaceAlias.objects.filter(place__in=self.places).values_list("name", flat=True)) if self.places else set()
+        if self.people:
+            aliases |= set(PersonAlias.objects.filter(person__in=self.people).values_list("name", flat=True))
+        aliases -= set(names)
         aliases = sorted(aliases, key=lambda a: (a.isupper() or len(a) < 4, len(a), a))
         return names + aliases[: max(0, most - len(names))]
 
@@ -121,14 +130,19 @@ def named_in(q: str) -> NamedIn:
     text = clean_query(q)
     if not text or re.search(r'["\-]|\bOR\b', text):
         return NamedIn()
-    place_ids = set(Place.objects.filter(name__iexact=text).values_list("pk", flat=True))
-    place_ids |= set(PlaceAlias.objects.filter(name__iexact=text).values_list("place_id", flat=True))
-    person_ids = set(Person.objects.filter(name__iexact=text).exclude(status=Person.Status.REJECTED).values_list("pk", flat=True))
-    person_ids |= set(PersonAlias.objects.filter(name__iexact=text).values_list("person_id", flat=True))
-    return NamedIn(
-        places=list(Place.objects.filter(pk__in=place_ids).prefetch_related("aliases")),
-        people=list(Person.objects.filter(pk__in=person_ids).prefetch_related("aliases")),
-    )
+    # One query each for places and people: this runs before every search with words.
+    by_alias = Q(pk__in=PlaceAlias.objects.filter(name__iexact=text).values("place_id"))
+    places = Place.objects.filter(Q(name__iexact=text) | by_alias)
+    by_alias = Q(pk__in=PersonAlias.objects.filter(name__iexact=text).values("person_id"))
+    people = Person.objects.filter(Q(name__iexact=text) & ~Q(status=Person.Status.REJECTED) | by_alias)
+    return NamedIn(places=list(places), people=list(people))
+
+
+def linked_to_any(column: str, ids: list[int]) -> RawSQL:
+    """Entries linked to any of these places (column "place_ids") or people ("person_ids"),
+    links an editor removed left out: a test on the entry's own row (the arrays PostgreSQL
+    keeps, see Entry), not a subquery into the link table for every row."""
+    return RawSQL(f'"{Entry._meta.db_table}"."{column}" && %s::bigint[]', [list(ids)], output_field=BooleanField())
 
 
 def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> QuerySet:
@@ -139,9 +153,9 @@ def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> Quer
             criteria.names = named_in(criteria.q)
         names = criteria.names
         if names.places:
-            matches |= Q(Exists(EntryPlace.objects.filter(entry=OuterRef("pk"), place__in=names.places, removed=False)))
+            matches |= Q(linked_to_any("place_ids", [p.pk for p in names.places]))
         if names.people:
-            matches |= Q(Exists(EntryPerson.objects.filter(entry=OuterRef("pk"), person__in=names.people, removed=False)))
+            matches |= Q(linked_to_any("person_ids", [p.pk for p in names.people]))
         entries = entries.filter(matches)
     if criteria.date_from:
         entries = entries.filter(published_at__gte=berlin_midnight(criteria.date_from))
@@ -150,47 +164,96 @@ def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> Quer
     if criteria.ticker:
         entries = entries.filter(ticker=criteria.ticker)
     if criteria.region:
-        entries = entries.filter(Exists(EntryPlace.objects.filter(
-            entry=OuterRef("pk"), place_id__in=place_and_descendants(criteria.region), removed=False,
-        )))
+        entries = entries.filter(linked_to_any("place_ids", place_and_descendants(criteria.region)))
     if criteria.person:
-        entries = entries.filter(Exists(EntryPerson.objects.filter(
-            entry=OuterRef("pk"), person=criteria.person, removed=False,
-        )))
+        entries = entries.filter(linked_to_any("person_ids", [criteria.person.pk]))
     return entries
-
-
-def capped_count(entries: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(count, exact): never counts more than cap + 1 rows."""
-    return count_up_to(entries.order_by().values("pk")[: cap + 1].count(), cap)
 
 
 def count_up_to(count: int, cap: int) -> tuple[int, bool]:
     return (count, True) if count <= cap else (cap, False)
 
 
+class Microseconds(Func):
+    """A time as whole microseconds since 1970, or of its Berlin wall-clock time since
+    1970-01-01 00:00: integers, which Python reads for a thousand hits many times faster than
+    timestamps."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression, *, berlin: bool = False):
+        at = f" AT TIME ZONE '{BERLIN.key}'" if berlin else ""
+        super().__init__(expression, template=f"(extract(epoch FROM %(expressions)s{at}) * 1000000)::bigint")
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
+WALL_EPOCH = datetime(1970, 1, 1)
+
+
+class Hit(NamedTuple):
+    pk: int
+    ticker_id: int
+    micros: int  # published_at: Microseconds
+    berlin_micros: int  # its Berlin wall-clock time: Microseconds(berlin=True)
+    place_ids: tuple = ()  # read only for the facets: the entry's arrays of linked places and people
+    person_ids: tuple = ()
+
+    @property
+    def published_at(self) -> datetime:
+        return EPOCH + timedelta(microseconds=self.micros)
+
+
+def entry_column(column: str) -> RawSQL:
+    """A column of the entry that is no model field (place_ids, person_ids: see Entry)."""
+    return RawSQL(f'"{Entry._meta.db_table}"."{column}"', [])
+
+
 @dataclass
 class NewestHits:
-    """The newest hits of a search as (id, ticker id, time), read once (an index walk on
-    time and id). The search page derives its count, first page, facets and timeline from
-    them instead of reading the match set once for each."""
+    """The newest hits of a search, newest first, and their ts_rank when the search is by
+    relevance. A search reads them once and takes its count, its first page in either order,
+    its facets, timeline and map from them."""
 
-    rows: list[tuple[int, int, datetime]]
+    rows: list[Hit]
+    ranks: list[float] | None = None
 
     @classmethod
-    def read(cls, entries: QuerySet, limit: int) -> "NewestHits":
-        return cls(list(entries.order_by("-published_at", "-pk").values_list("pk", "ticker_id", "published_at")[:limit]))
+    def read(cls, entries: QuerySet, limit: int, *, rank_q: str | None = None, links: bool = False,
+             ordered: bool = True) -> "NewestHits":
+        """The newest `limit` hits (an index walk on time and id when there are many), or with
+        `ordered=False` any `limit` of them, which are all of them when fewer come back.
+        `links`: with their arrays of linked places and people, for the facets."""
+        columns = {"hit_micros": Microseconds("published_at"), "hit_berlin_micros": Microseconds("published_at", berlin=True)}
+        if links:
+            columns |= {"hit_place_ids": entry_column("place_ids"), "hit_person_ids": entry_column("person_ids")}
+        if rank_q:
+            columns["hit_rank"] = SearchRank(F("search_vector"), websearch(clean_query(rank_q)))
+        entries = entries.annotate(**columns).order_by(*(("-published_at", "-pk") if ordered else ()))
+        # Straight from the cursor: Django's values_list would pass every value through a converter.
+        sql, params = entries.values_list("pk", "ticker_id", *columns)[:limit].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not ordered:
+            rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
+        width = 6 if links else 4
+        return cls([Hit(*row[:width]) for row in rows], [row[width] for row in rows] if rank_q else None)
 
     def newest(self, number: int) -> "NewestHits":
-        return NewestHits(self.rows[:number])
+        return NewestHits(self.rows[:number], self.ranks[:number] if self.ranks is not None else None)
 
     @property
     def ids(self) -> list[int]:
-        return [pk for pk, _, _ in self.rows]
+        return [hit.pk for hit in self.rows]
 
+    @cached_property
     def berlin_times(self) -> list[datetime]:
         """Berlin wall times, naive: what days, hours and months are counted in."""
-        return [moment.astimezone(BERLIN).replace(tzinfo=None) for _, _, moment in self.rows]
+        return [WALL_EPOCH + timedelta(microseconds=hit.berlin_micros) for hit in self.rows]
+
+    @cached_property
+    def per_day(self) -> Counter:
+        return Counter(moment.date() for moment in self.berlin_times)
 
 
 # --- pages ----------------------------------------------------------------------------
@@ -218,6 +281,7 @@ class Page:
     number: int | None = None  # relevance pages are numbered
     has_next: bool = False
     has_previous: bool = False
+    ranked_among: int | None = None  # relevance ranked only the newest this many hits: there were more
 
 
 def newest_first_page(entries: QuerySet, *, after: str | None = None, before: str | None = None,
@@ -240,8 +304,8 @@ def newest_first_page(entries: QuerySet, *, after: str | None = None, before: st
 
 def first_page_of(newest: NewestHits, size: int = PAGE_SIZE) -> Page:
     """Page one, newest first, from hits already read: with_details reads the entries by id anyway."""
-    return _newest_rows_page([Entry(pk=pk, ticker_id=ticker_id, published_at=moment)
-                              for pk, ticker_id, moment in newest.rows[: size + 1]], size)
+    return _newest_rows_page([Entry(pk=hit.pk, ticker_id=hit.ticker_id, published_at=hit.published_at)
+                              for hit in newest.rows[: size + 1]], size)
 
 
 def _newest_rows_page(rows: list[Entry], size: int, after: str | None = None) -> Page:
@@ -253,12 +317,16 @@ def _newest_rows_page(rows: list[Entry], size: int, after: str | None = None) ->
                 has_next=has_next, has_previous=bool(after and rows))
 
 
-def relevance_page(entries: QuerySet, q: str, number: int, size: int = PAGE_SIZE) -> Page:
+def relevance_page(hits: NewestHits, number: int, size: int = PAGE_SIZE, *, ranked_among: int | None = None) -> Page:
+    """Page `number` of hits already read with their rank, by relevance (ts_rank; ties newest
+    first). Only the newest COUNT_CAP hits are ranked: ranking reads every hit it ranks, so all
+    of them would cost more the larger the archive; `ranked_among` says when there were more."""
     number = max(1, min(number, MAX_RELEVANCE_PAGE))
-    ranked = entries.annotate(rank=SearchRank(F("search_vector"), websearch(clean_query(q)))).order_by("-rank", "-published_at", "-pk")
-    rows = list(ranked[(number - 1) * size: number * size + 1])
-    has_next = len(rows) > size and number < MAX_RELEVANCE_PAGE
-    return Page(rows[:size], number=number, has_next=has_next, has_previous=number > 1)
+    order = sorted(range(len(hits.rows)), key=lambda i: (hits.ranks[i], hits.rows[i].micros, hits.rows[i].pk), reverse=True)
+    chosen = [hits.rows[i] for i in order[(number - 1) * size: number * size + 1]]
+    has_next = len(chosen) > size and number < MAX_RELEVANCE_PAGE
+    return Page([Entry(pk=hit.pk, ticker_id=hit.ticker_id, published_at=hit.published_at) for hit in chosen[:size]],
+                number=number, has_next=has_next, has_previous=number > 1, ranked_among=ranked_among)
 
 
 def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
@@ -268,7 +336,8 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
     if not entries:
         return []
     ids = [e.pk for e in entries]
-    query = Entry.objects.filter(pk__in=ids).select_related("ticker").prefetch_related(*link_prefetches())
+    query = Entry.objects.filter(pk__in=ids).select_related("ticker").annotate(
+        linked_place_ids=entry_column("place_ids"), linked_person_ids=entry_column("person_ids"))
     if q:
         options = dict(config=CONFIG, start_sel=START, stop_sel=STOP)
         query = query.annotate(
@@ -282,8 +351,21 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
         headline, snippet = getattr(entry, "headline_marked", None), getattr(entry, "snippet_marked", None)
         entry.headline_html = marked(headline) if headline else escape(entry.headline)
         entry.snippet_html = marked(cut_marks(snippet, entry.body)) if snippet and START in snippet else escape(shorten(entry.body))
-        attach_links(entry)
-    return detailed
+    return attach_linked(detailed)
+
+
+def attach_linked(entries: list[Entry]) -> list[Entry]:
+    """Sets linked_places and linked_people (by name, as link_prefetches) of entries read with
+    their link arrays (see Entry): one query for the places and one for the people of them all."""
+    places = Place.objects.filter(pk__in={pk for e in entries for pk in e.linked_place_ids}).only("slug", "name")
+    people = (Person.objects.filter(pk__in={pk for e in entries for pk in e.linked_person_ids})
+              .exclude(status=Person.Status.REJECTED).only("slug", "name"))
+    places, people = list(places.order_by("name")), list(people.order_by("name"))
+    for entry in entries:
+        place_ids, person_ids = set(entry.linked_place_ids), set(entry.linked_person_ids)
+        entry.linked_places = [place for place in places if place.pk in place_ids]
+        entry.linked_people = [person for person in people if person.pk in person_ids]
+    return entries
 
 
 def visible_place_links() -> QuerySet:
@@ -352,100 +434,44 @@ class Facets:
     sample: int | None = None  # counted over only the newest `sample` hits (a huge result set)
 
 
-# The unit a linked place counts for (gazetteer levels: country > region > city).
-# Regions: a region with its towns, or a town that lies directly in a country (Kiew).
-COUNTRY, REGION = Place.Kind.COUNTRY, Place.Kind.REGION
-
-
-@per_data_version
 def place_units() -> dict[int, tuple[int | None, int | None, Place]]:
-    """Every place id → (the region it counts for, its country, the place). The gazetteer
-    is small (a few thousand places): reading it is cheaper than joining it twice to every
-    link of the hits in SQL, and it is read once per data version, not per page (18 ms)."""
-    places = {p.pk: p for p in Place.objects.only("pk", "slug", "name", "kind", "parent_id", "latitude", "longitude")}
-
-    def kind(pk: int | None) -> str | None:
-        return places[pk].kind if pk in places else None
-
-    units = {}
-    for pk, place in places.items():
-        parent = place.parent_id
-        grandparent = places[parent].parent_id if parent in places else None
-        if place.kind == REGION:
-            region = pk
-        elif kind(parent) == REGION:
-            region = parent
-        elif kind(parent) == COUNTRY and place.kind != COUNTRY:
-            region = pk
-        else:
-            region = None
-        if place.kind == COUNTRY:
-            country = pk
-        elif kind(parent) == COUNTRY:
-            country = parent
-        elif kind(grandparent) == COUNTRY:
-            country = grandparent
-        else:
-            country = None
-        units[pk] = (region, country, place)
-    return units
+    """Every place id → (the region it counts for, its country, the place), from the PlaceUnit view."""
+    places = Place.objects.in_bulk()
+    return {unit.place_id: (unit.region_id, unit.country_id, places[unit.place_id]) for unit in PlaceUnit.objects.all()}
 
 
-def _of_entries(links: QuerySet, ids: list[int]) -> QuerySet:
-    """Link rows of these entries, the ids sent as one array: `entry_id IN (10,000 parameters)`
-    cost more to build and to parse than to run, and made PostgreSQL scan the whole link
-    table; `= ANY(array)` probes the (entry, target) index once per id."""
-    column = f'"{links.model._meta.db_table}"."entry_id"'
-    return links.extra(where=[f"{column} = ANY(%s::bigint[])"], params=[ids])
+def _top(counts: dict, limit: int, tie_break) -> list:
+    """(key, count), most first, ties by tie_break(key)."""
+    return sorted(counts.items(), key=lambda item: (-item[1], tie_break(item[0])))[:limit]
 
 
-def _entries_per(links, key_of) -> dict:
-    """key → the distinct entries of (entry id, target id) links whose target has a key."""
-    entries_per_key: dict = {}
-    for entry_id, target_id in links:
-        key = key_of(target_id)
-        if key is not None:
-            entries_per_key.setdefault(key, set()).add(entry_id)
-    return entries_per_key
+@dataclass
+class LinkedPlace:
+    """A place linked to hits, with the region and the country it counts for (PlaceUnit)."""
+
+    place: dict  # slug, name, lat, lon
+    region_id: int | None
+    country_id: int | None
 
 
-def _top(entries_per_key: dict, limit: int, tie_break) -> list:
-    """(key, number of distinct entries), most first, ties by tie_break(key)."""
-    return sorted(((key, len(ids)) for key, ids in entries_per_key.items()),
-                  key=lambda item: (-item[1], tie_break(item[0])))[:limit]
-
-
-def _place_counts(links: list[tuple[int, int]], units: dict, level: int, limit: int) -> list[dict]:
-    """Matching entries per unit (level 0: region, 1: country): an entry linked to a region
-    and one of its towns counts once, like the region filter, which includes the towns."""
-    entries_per_unit = _entries_per(links, lambda place_id: units[place_id][level] if place_id in units else None)
-    return [{"slug": units[unit][2].slug, "name": units[unit][2].name, "count": count}
-            for unit, count in _top(entries_per_unit, limit, lambda unit: unit)]
-
-
-def _people_counts(ids: list[int], limit: int) -> list[dict]:
-    links = list(_of_entries(visible_person_links(), ids).values_list("entry_id", "person_id", "person__slug", "person__name"))
-    people = {person_id: (slug, name) for _, person_id, slug, name in links}
-    entries_per_person = _entries_per(((entry_id, person_id) for entry_id, person_id, _, _ in links), lambda pk: pk)
-    return [{"slug": people[pk][0], "name": people[pk][1], "count": count}
-            for pk, count in _top(entries_per_person, limit, lambda pk: people[pk][1])]
+def linked_places(ids: set[int]) -> tuple[dict[int, LinkedPlace], dict[int, dict]]:
+    """(these places with their units, the units' slugs and names by id): one query over the
+    few places the hits name, not the whole gazetteer."""
+    rows = PlaceUnit.objects.filter(place_id__in=ids).values_list(
+        "place_id", "place__slug", "place__name", "place__latitude", "place__longitude",
+        "region_id", "region__slug", "region__name", "country_id", "country__slug", "country__name",
+    )
+    places, units = {}, {}
+    for pk, slug, name, lat, lon, region, region_slug, region_name, country, country_slug, country_name in rows:
+        places[pk] = LinkedPlace({"slug": slug, "name": name, "lat": lat, "lon": lon}, region, country)
+        if region is not None:
+            units[region] = {"slug": region_slug, "name": region_name}
+        if country is not None:
+            units[country] = {"slug": country_slug, "name": country_name}
+    return places, units
 
 
 MAP_PLACES = 200
-
-
-def _mapped_places(links: list[tuple[int, int]], units: dict, limit: int = MAP_PLACES) -> list[dict]:
-    """Matching entries per linked place that has coordinates (the gazetteer's towns), most first."""
-    def on_the_map(place_id: int) -> int | None:
-        place = units[place_id][2] if place_id in units else None
-        return place_id if place is not None and place.latitude is not None and place.longitude is not None else None
-
-    def place(pk: int) -> Place:
-        return units[pk][2]
-
-    return [{"slug": place(pk).slug, "name": place(pk).name, "lat": place(pk).latitude, "lon": place(pk).longitude,
-             "count": count}
-            for pk, count in _top(_entries_per(links, on_the_map), limit, lambda pk: (place(pk).name, pk))]
 
 
 def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: int = COUNT_CAP) -> Facets:
@@ -453,26 +479,44 @@ def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: in
 
     At most `sample` hits are counted, the newest: all of them when the count is exact (it is at
     most the cap), otherwise the note says so."""
-    return facets_of(NewestHits.read(entries, sample), limit, sample=None if exact else sample)
+    return facets_of(NewestHits.read(entries, sample, links=True), limit, sample=None if exact else sample)
 
 
 def facets_of(newest: NewestHits, limit: int = 10, *, sample: int | None = None) -> Facets:
-    """The facets of hits already read. Their place links are read once (for regions, countries
-    and the map) and their person links once, so no facet aggregates or joins the whole table."""
-    ids = newest.ids
-    per_ticker = Counter(ticker_id for _, ticker_id, _ in newest.rows)
-    per_day = Counter(moment.date() for moment in newest.berlin_times())
+    """The facets of hits read with their link arrays (NewestHits.read(links=True)), counted
+    here: the arrays came with the hits, and only the places and people they name are read.
+    A region counts an entry linked to it and to one of its towns once, like the region
+    filter, which includes the towns."""
+    per_ticker = Counter(hit.ticker_id for hit in newest.rows)
     tickers = {t.pk: t for t in Ticker.objects.filter(pk__in=per_ticker)}
-    links = list(_of_entries(visible_place_links(), ids).values_list("entry_id", "place_id")) if ids else []
-    units = place_units() if links else {}
+    places, units = linked_places({pk for hit in newest.rows for pk in hit.place_ids})
+    regions, countries = [], []  # each entry's units once, then counted in one pass each
+    for hit in newest.rows:
+        if hit.place_ids:
+            linked = [places[pk] for pk in hit.place_ids if pk in places]
+            regions.extend({place.region_id for place in linked if place.region_id is not None})
+            countries.extend({place.country_id for place in linked if place.country_id is not None})
+    per_region, per_country = Counter(regions), Counter(countries)
+    per_place = Counter(pk for hit in newest.rows for pk in hit.place_ids)
+    per_person = Counter(pk for hit in newest.rows for pk in hit.person_ids)
+    people = {pk: {"slug": slug, "name": name} for pk, slug, name in Person.objects.filter(pk__in=per_person)
+              .exclude(status=Person.Status.REJECTED).values_list("pk", "slug", "name")}
+    per_person = {pk: n for pk, n in per_person.items() if pk in people}
+    on_the_map = {pk: n for pk, n in per_place.items()
+                  if pk in places and places[pk].place["lat"] is not None and places[pk].place["lon"] is not None}
+
+    def named(counts: dict, names: dict, tie_break) -> list[dict]:
+        return [{**names[pk], "count": n} for pk, n in _top(counts, limit, tie_break)]
+
     return Facets(
         tickers=[{"slug": tickers[pk].slug, "name": tickers[pk].title, "count": n}
-                 for pk, n in sorted(per_ticker.items(), key=lambda item: (-item[1], tickers[item[0]].title))[:limit]],
-        countries=_place_counts(links, units, 1, limit),
-        regions=_place_counts(links, units, 0, limit),
-        people=_people_counts(ids, limit) if ids else [],
-        days=[{"date": day, "count": per_day[day]} for day in sorted(per_day, reverse=True)[:31]],
-        mapped=_mapped_places(links, units),
+                 for pk, n in _top(per_ticker, limit, lambda pk: tickers[pk].title)],
+        countries=named(per_country, units, lambda pk: pk),
+        regions=named(per_region, units, lambda pk: pk),
+        people=named(per_person, people, lambda pk: people[pk]["name"]),
+        days=[{"date": day, "count": newest.per_day[day]} for day in sorted(newest.per_day, reverse=True)[:31]],
+        mapped=[{**places[pk].place, "count": n}
+                for pk, n in _top(on_the_map, MAP_PLACES, lambda pk: (places[pk].place["name"], pk))],
         sample=sample,
     )
 
@@ -520,8 +564,8 @@ def timeline(entries: QuerySet, criteria: Criteria, *, exact: bool = True, sampl
 
 def timeline_of(newest: NewestHits, criteria: Criteria, *, sample: int | None = None) -> Timeline | None:
     """The timeline of hits already read, counted in Python: no query of its own."""
-    times = newest.berlin_times()
-    per_day = Counter(moment.date() for moment in times)
+    times = newest.berlin_times
+    per_day = newest.per_day
     if not per_day:
         return None
     first, last = min(per_day), max(per_day)
@@ -608,24 +652,27 @@ class SearchResult:
 
 def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = None, before: str | None = None,
                page_number: int = 1, with_facets: bool = True, size: int = PAGE_SIZE) -> SearchResult:
-    """The page, count and (with_facets) facets and timeline of one search. With facets the
-    newest COUNT_CAP + 1 hits are read once and everything but a relevance or later page comes
-    from them; without (the API, listings) only the capped count and the page are queried."""
-    newest, count, exact = _counted(entries, with_facets)
+    """The page, count and (with_facets) facets and timeline of one search. Its newest
+    COUNT_CAP + 1 hits (with their rank, by relevance) are read once, and everything but a later
+    newest-first page comes from them; the API and listings without facets, newest first, read
+    only the capped count and the page."""
+    rank_q = criteria.q if criteria.relevance else None
+    newest, count, exact = _counted(entries, newest_too=with_facets or bool(rank_q), rank_q=rank_q,
+                                    links=with_facets, estimate_unsure=has_phrase(criteria.q))
     prefix_fallback, suggestion = False, None
     if count == 0 and criteria.q:
         widened, suggestion = zero_hit_fallback(criteria)
         if widened is not None:
             entries, prefix_fallback = widened, True
-            newest, count, exact = _counted(widened, with_facets)
+            newest, count, exact = _counted(widened, newest_too=with_facets, links=with_facets)
     if criteria.relevance and not prefix_fallback:
-        page = relevance_page(entries, criteria.q, page_number, size)
+        page = relevance_page(newest.newest(COUNT_CAP), page_number, size, ranked_among=None if exact else COUNT_CAP)
     elif newest is not None and not (after or before) and (exact or len(newest.rows) > size):
         page = first_page_of(newest, size)
     else:
         page = newest_first_page(entries, after=after, before=before, size=size)
     page.entries = with_details(page.entries, criteria.q)
-    sample = newest.newest(COUNT_CAP) if newest is not None and count else None
+    sample = newest.newest(COUNT_CAP) if with_facets and newest is not None and count else None
     noted = None if exact else COUNT_CAP
     return SearchResult(
         criteria=criteria, page=page, count=count, count_is_exact=exact,
@@ -635,10 +682,26 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
     )
 
 
-def _counted(entries: QuerySet, newest_too: bool) -> tuple[NewestHits | None, int, bool]:
-    """(the newest hits or None, capped count, exact): one read of the newest hits when they
-    are wanted, else only the cheap count."""
-    if not newest_too:
-        return (None, *capped_count(entries))
-    newest = NewestHits.read(entries, COUNT_CAP + 1)
+def has_phrase(q: str) -> bool:
+    return '"' in q
+
+
+def _counted(entries: QuerySet, *, newest_too: bool, rank_q: str | None = None, links: bool = False,
+             estimate_unsure: bool = False) -> tuple[NewestHits | None, int, bool]:
+    """(the newest hits, or None when not wanted and not already read; the capped count; exact).
+
+    Only the count, when the hits are not wanted. When PostgreSQL cannot estimate how many hits
+    there are, the hits are first read in any order, the cheapest plan that stops at the cap:
+    it takes a phrase for its words ANDed and then walks the time index expecting hits
+    everywhere (for a rare phrase, the whole table). Fewer than the cap are all the hits.
+    Otherwise the newest are read in order."""
+    if not (newest_too or estimate_unsure):
+        return (None, *count_up_to(entries.order_by().values("pk")[: COUNT_CAP + 1].count(), COUNT_CAP))
+    if estimate_unsure:
+        some = NewestHits.read(entries, COUNT_CAP + 1, rank_q=rank_q, links=links, ordered=False)
+        if len(some.rows) <= COUNT_CAP:
+            return some, len(some.rows), True
+        if not newest_too:
+            return None, COUNT_CAP, False
+    newest = NewestHits.read(entries, COUNT_CAP + 1, rank_q=rank_q, links=links)
     return (newest, *count_up_to(len(newest.rows), COUNT_CAP))

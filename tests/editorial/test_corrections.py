@@ -25,6 +25,10 @@ def edit_entry(client, entry, **changes):
     return entry
 
 
+def client_sees(client, url: str, text: str) -> bool:
+    return text in client.get(url).content.decode()
+
+
 def test_edited_headline_and_body_survive_reingest_of_same_and_changed_dump(editor_client, ingest_page):
     ingest_page(PORT, MARKET)
     port = Entry.objects.get(original_headline=PORT.headline)
@@ -66,6 +70,7 @@ def test_removed_and_added_links_are_kept_as_editor_links(editor_client, ingest_
     wrong = Place.objects.create(name="Odessa (Texas)", slug="odessa-texas", kind=Place.Kind.CITY)
     right = Place.objects.create(name="Noworossijsk", slug="noworossijsk", kind=Place.Kind.CITY)
     EntryPlace.objects.create(entry=port, place=wrong, mentions=1)
+    assert client_sees(editor_client, "/ort/odessa-texas/", PORT.headline)
     edit_entry(editor_client, port, **{
         "entryplace_set-0-removed": "on",
         "entryplace_set-TOTAL_FORMS": "2",
@@ -76,6 +81,10 @@ def test_removed_and_added_links_are_kept_as_editor_links(editor_client, ingest_
     added = EntryPlace.objects.get(entry=port, place=right)
     assert removed.removed and removed.origin == "editor"
     assert not added.removed and added.origin == "editor"
+    # Readers' place pages and the region filter follow the correction at once.
+    assert not client_sees(editor_client, "/ort/odessa-texas/", PORT.headline)
+    assert client_sees(editor_client, "/ort/noworossijsk/", PORT.headline)
+    assert editor_client.get("/api/entries/", {"region": "odessa-texas"}).json()["count"] == 0
 
 
 def test_deleted_entry_does_not_come_back(editor_client, ingest_page):
@@ -101,6 +110,7 @@ def test_merged_entry_stays_merged(editor_client, ingest_page):
     assert response.status_code == 302
     assert list(Entry.objects.all()) == [survivor]
     assert list(survivor.places.all()) == [place]
+    assert client_sees(editor_client, "/ort/noworossijsk/", survivor.headline)
     ingest_page(PORT, duplicate, name="saved-again.txt", force=True)
     assert Entry.objects.count() == 1
     assert EntryTombstone.objects.get().merged_into == survivor
@@ -171,6 +181,8 @@ def test_place_merge_moves_links_aliases_and_redirects(editor_client, ingest_pag
     assert list(EntryPlace.objects.filter(place=survivor).values_list("entry__original_headline", "removed").order_by("entry__original_headline")) == [
         (MARKET.headline, True), (PORT.headline, False),
     ]
+    assert client_sees(editor_client, "/ort/noworossijsk/", PORT.headline)
+    assert not client_sees(editor_client, "/ort/noworossijsk/", MARKET.headline)  # its link stays removed
     assert editor_client.get("/ort/novorossiysk/")["Location"] == "/ort/noworossijsk/"
 
 

@@ -52,16 +52,16 @@ def test_keyset_pages_walk_forward_and_back_without_gaps(client, long_ticker):
     assert [r["headline"] for r in back["results"]] == [f"Meldung {n}" for n in range(20, 40)]
 
 
-def test_count_is_capped(long_ticker, monkeypatch):
-    from tickerarchive.models import Entry
-
-    assert search.capped_count(Entry.objects.all(), cap=10) == (10, False)
-    assert search.capped_count(Entry.objects.all(), cap=100) == (45, True)
+def test_count_is_capped(client, long_ticker, monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 45)
+    assert client.get("/api/entries/", {"ticker": "langer-ticker"}).json()["count"] == 45
+    monkeypatch.setattr(search, "COUNT_CAP", 44)
+    data = client.get("/api/entries/", {"ticker": "langer-ticker"}).json()
+    assert data["count"] is None and data["count_is_exact"] is False
 
 
 def test_capped_count_shows_more_than_on_the_page_and_null_in_the_api(client, long_ticker, monkeypatch):
     monkeypatch.setattr(search, "COUNT_CAP", 30)
-    monkeypatch.setattr(search.capped_count, "__defaults__", (30,))
     assert "Mehr als 30 Einträge" in client.get("/", {"ticker": "langer-ticker"}).content.decode()
     data = client.get("/api/entries/", {"ticker": "langer-ticker"}).json()
     assert data["count"] is None and data["count_is_exact"] is False
@@ -81,7 +81,6 @@ def test_facets_of_a_huge_result_count_only_its_newest_hits(client, long_ticker,
     assert capped.sample == 10 and capped.tickers == [{"slug": "langer-ticker", "name": "Langer Ticker", "count": 10}]
     assert search.facets(Entry.objects.all()).tickers[0]["count"] == 45
     monkeypatch.setattr(search, "COUNT_CAP", 30)
-    monkeypatch.setattr(search.capped_count, "__defaults__", (30,))
     monkeypatch.setattr(search.facets, "__kwdefaults__", {"exact": True, "sample": 30})
     page = client.get("/", {"ticker": "langer-ticker"})
     assert page.context["result"].facets.tickers[0]["count"] == 30
@@ -101,3 +100,35 @@ def test_active_filters_are_named_and_can_be_lifted(client, archive):
     assert 'href="?q=Angriff&amp;person=wladimir-putin&amp;date_from=2025-11-14&amp;date_to=2025-11-14"' in html
     assert ">Region Odessa <" in html and ">Wladimir Putin <" in html and "14.11.2025" in html
     assert 'href="?q=Angriff&amp;region=region-odessa&amp;person=wladimir-putin"' in html  # dates lifted
+
+
+@pytest.fixture
+def ranked_ticker(db, tmp_path):
+    """15 entries a minute apart, newest first; the oldest names the search word most often."""
+    newest = datetime(2025, 6, 30, 23, 0)
+    entries = [DraftEntry(f"{newest - timedelta(minutes=n):%H:%M}", f"Meldung {n}", [f"Text {n} zur Lage."]) for n in range(14)]
+    entries.append(DraftEntry(f"{newest - timedelta(minutes=14):%H:%M}", "Lage, Lage, Lage", ["Die Lage zur Lage."]))
+    path = tmp_path / "lage_2025-06-30.txt"
+    path.write_text(render_dump(title="Lageticker", entries=entries, page_datetime=datetime(2025, 6, 30, 0, 10)))
+    assert DumpLoader().load(path).created == 15
+
+
+def test_relevance_ranks_the_newest_hits_and_says_when_there_were_more(client, ranked_ticker, monkeypatch):
+    search_by_relevance = {"q": "Lage", "order": "relevance"}
+    data = client.get("/api/entries/", search_by_relevance).json()
+    assert data["results"][0]["headline"] == "Lage, Lage, Lage" and data["ranked_among_newest"] is None
+    monkeypatch.setattr(search, "COUNT_CAP", 10)  # the best match is not among the newest 10
+    data = client.get("/api/entries/", search_by_relevance).json()
+    assert data["ranked_among_newest"] == 10 and data["count"] is None
+    assert {r["headline"] for r in data["results"]} == {f"Meldung {n}" for n in range(10)}
+    assert "nach Relevanz unter den neuesten 10 Treffern" in client.get("/", search_by_relevance).content.decode()
+    assert client.get("/api/entries/", {"q": "Lage"}).json()["ranked_among_newest"] is None  # newest first
+
+
+def test_a_phrase_with_few_hits_is_paged_newest_first(client, ranked_ticker, monkeypatch):
+    monkeypatch.setattr(search, "COUNT_CAP", 20)
+    data = client.get("/api/entries/", {"q": '"zur Lage"'}).json()
+    assert data["count"] == 15 and data["count_is_exact"]
+    page = client.get("/", {"q": '"zur Lage"'}).context["result"]
+    assert [e.headline for e in page.page.entries] == [f"Meldung {n}" for n in range(14)] + ["Lage, Lage, Lage"]
+    assert page.facets.tickers == [{"slug": "lageticker", "name": "Lageticker", "count": 15}]
