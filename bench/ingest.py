@@ -53,7 +53,7 @@ def ceiling(rows: Path, database: str, entries: int) -> dict:
     """COPY of the same rows into a bare table computing the same stored tsvector."""
     common.fresh_database(database)
     with psycopg.connect(common.server_url(database)) as conn:
-        conn.execute("CREATE TABLE bare_entry (LIKE tickerarchive_entry INCLUDING GENERATED)")
+        conn.execute("CREATE TABLE bare_entry (LIKE tickerarchive_entry INCLUDING GENERATED INCLUDING DEFAULTS)")
         conn.commit()
         started = time.monotonic()
         with conn.cursor() as cursor, rows.open("rb") as source:
