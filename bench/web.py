@@ -47,7 +47,7 @@ SEQUENCE_LENGTH = 20_000  # requests in the popularity-weighted order wrk rotate
 ZIPF_EXPONENT = 1.0
 WARM_UP_SECONDS = 10
 WARM_HIT_RATE = 0.98
-WARM_UP_ROUNDS = 12
+WARM_UP_ROUNDS = 40
 
 
 def search_paths() -> list[str]:
