@@ -15,7 +15,7 @@ With the cache on, wrk first warms it up (rounds over every distinct URL until o
 all hits: each gunicorn worker keeps its own copy), then measures; the hit rate is what the
 answers' X-Page-Cache header said. With it off (PAGE_CACHE=0) every request renders. Requests
 per second, p50/p95/p99, errors and the CPU per request of the gunicorn workers and of the
-PostgreSQL backends serving them go to bench/RESULTS.md.
+PostgreSQL server go to bench/RESULTS.md.
 
 --code DIR serves another checkout (an export of an earlier commit, for before/after figures
 in one session) on the same database; --modes off measures only the uncached path.
@@ -47,7 +47,7 @@ SEQUENCE_LENGTH = 20_000  # requests in the popularity-weighted order wrk rotate
 ZIPF_EXPONENT = 1.0
 WARM_UP_SECONDS = 10
 WARM_HIT_RATE = 0.98
-WARM_UP_ROUNDS = 12
+WARM_UP_ROUNDS = 40
 
 
 def search_paths() -> list[str]:
@@ -271,7 +271,7 @@ def write_results(args, code: Path, modes: list[str], mixes: dict, results: dict
         f"{WARM_UP_SECONDS} s over every distinct URL until one was {WARM_HIT_RATE:.0%} hits"
         + "".join(f"; {name}: {rounds} rounds, {seconds:.0f} s" for name, (rounds, seconds) in warm.items())
         + ". Hit rate: answers with `X-Page-Cache: hit`. CPU per request: of the gunicorn workers and of the "
-        "PostgreSQL backends serving them, over the measured run. Median of the rounds.", "",
+        "PostgreSQL server (its processes, closed backends included), over the measured run. Median of the rounds.", "",
         "| page | page cache | requests/s | p50 | p95 | p99 | hit rate | CPU ms per request (web + PostgreSQL) "
         "| errors (connect/read/write/status/timeout) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
