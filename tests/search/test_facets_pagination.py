@@ -2,10 +2,12 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.core.cache import caches
 
 from ingest.loader import DumpLoader
 from ingest.render import DraftEntry, render_dump
 from tickerarchive import search
+from tickerarchive.pagecache import CACHE
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +58,7 @@ def test_count_is_capped(client, long_ticker, monkeypatch):
     monkeypatch.setattr(search, "COUNT_CAP", 45)
     assert client.get("/api/entries/", {"ticker": "langer-ticker"}).json()["count"] == 45
     monkeypatch.setattr(search, "COUNT_CAP", 44)
+    caches[CACHE].clear()  # the same URL, answered under another cap: not the cached page
     data = client.get("/api/entries/", {"ticker": "langer-ticker"}).json()
     assert data["count"] is None and data["count_is_exact"] is False
 
@@ -118,6 +121,7 @@ def test_relevance_ranks_the_newest_hits_and_says_when_there_were_more(client, r
     data = client.get("/api/entries/", search_by_relevance).json()
     assert data["results"][0]["headline"] == "Lage, Lage, Lage" and data["ranked_among_newest"] is None
     monkeypatch.setattr(search, "COUNT_CAP", 10)  # the best match is not among the newest 10
+    caches[CACHE].clear()  # the same URL, answered under another cap: not the cached page
     data = client.get("/api/entries/", search_by_relevance).json()
     assert data["ranked_among_newest"] == 10 and data["count"] is None
     assert {r["headline"] for r in data["results"]} == {f"Meldung {n}" for n in range(10)}
