@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection
+from django.db import connections, router
 from django.db.models import BigIntegerField, BooleanField, F, Func, Prefetch, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
@@ -71,7 +71,7 @@ def berlin_midnight(day: date) -> datetime:
 
 def place_and_descendants(place: Place) -> list[int]:
     """A region includes its towns: the place and everything below it."""
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Place)].cursor() as cursor:
         cursor.execute(
             f"""WITH RECURSIVE tree(id) AS (
                     SELECT %s::bigint
@@ -231,7 +231,7 @@ class NewestHits:
         entries = entries.annotate(**columns).order_by(*(("-published_at", "-pk") if ordered else ()))
         # Straight from the cursor: Django's values_list would pass every value through a converter.
         sql, params = entries.values_list("pk", "ticker_id", *columns)[:limit].query.sql_with_params()
-        with connection.cursor() as cursor:
+        with connections[entries.db].cursor() as cursor:  # the database the request reads from
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if not ordered:
