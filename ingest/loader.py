@@ -204,6 +204,10 @@ class DumpLoader:
 
     def load(self, path: Path, data: bytes | None = None) -> FileResult:
         prepared = self.prepare(path, data)
+        # As load_many knows it from the start: a dump stored before only gets its log line,
+        # and no statement that could count as a change to the archive (the page cache's version).
+        if prepared.error is None and not self.force:
+            prepared.stored = SourceDump.objects.filter(sha256=prepared.sha256).exists()
         result = self.write(prepared, reprepare=lambda: self.prepare(path, data))
         result.parsed = prepared.parsed
         return result
