@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 import gender_guesser.detector
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.text import slugify
 
 from tickerarchive.models import (
@@ -177,19 +177,13 @@ class Linker:
                 mentions.people[person_id] = count
         return mentions
 
-    def mentions_of(self, text: str) -> Mentions:
-        """Mentions in text, discovered people created as suggestions and counted."""
-        return self.resolve(self.find_in(text))
+    def link(self, texts: dict[int, str]) -> int:
+        """Write automatic links for these stored entries (id → headline, body and captions):
+        only automatic links that changed are touched; editors' links and removals stay.
+        Returns the links written. (Ingest writes the links of new entries with them.)"""
+        return self.write_links({pk: self.find_in(text) for pk, text in texts.items()})
 
-    def link(self, texts: dict[int, str], *, new: bool = False) -> int:
-        """Write automatic links for these entries (id → headline, body and captions).
-
-        `new`: the entries were just inserted and have no links yet, so the rows are
-        streamed with COPY. Otherwise only automatic links that changed are touched;
-        editors' links and removals stay. Returns the links written."""
-        return self.write_links({pk: self.find_in(text) for pk, text in texts.items()}, new=new)
-
-    def write_links(self, found: dict[int, Mentions], *, new: bool = False) -> int:
+    def write_links(self, found: dict[int, Mentions]) -> int:
         """link() for mentions found already (by find_in)."""
         if not found:
             return 0
@@ -199,14 +193,12 @@ class Linker:
         people = {pk: m.people for pk, m in found.items()}
         # Inside the loader's transaction per dump no savepoint is needed (a round trip each).
         with transaction.atomic(savepoint=False):
-            if new:
-                return _copy_links(EntryPlace, "place_id", places) + _copy_links(EntryPerson, "person_id", people)
             return _sync_links(EntryPlace, "place_id", places) + _sync_links(EntryPerson, "person_id", people)
 
     @staticmethod
     def text_of(entry: Entry) -> str:
         """What linking reads of a stored entry (pictures prefetched by the caller)."""
-        return "\n".join([entry.headline, entry.body, *(p.caption for p in entry.pictures.all())])
+        return linked_text(entry.headline, entry.body, (p.caption for p in entry.pictures.all()))
 
     def suggest_person(self, role: str, first: str, last: str) -> int | None:
         """A person found at ingest: a suggestion until an editor confirms it. Returns its id."""
@@ -230,6 +222,14 @@ class Linker:
             for name in self._suggested:
                 self.person_names.pop(name, None)
         self._suggested.clear()
+
+
+MAX_MENTIONS = 32767  # links count mentions in a smallint
+
+
+def linked_text(headline: str, body: str, captions) -> str:
+    """What linking reads of an entry: headline, body and picture captions."""
+    return "\n".join([headline, body, *captions])
 
 
 def _surname_only(text: str, first: str, last: str) -> int:
@@ -283,23 +283,6 @@ def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
     return place_names, person_names
 
 
-def _copy_links(model, column: str, wanted: dict[int, dict[int, int]]) -> int:
-    """Links of entries inserted in this transaction: COPY, the fastest way in. The rows are
-    only numbers and constants, so they are written as COPY text in one piece (adapting
-    row by row with write_row cost more than the database's side)."""
-    suffix = f"\t{LinkOrigin.AUTOMATIC.value}\tf\n"
-    rows = [
-        f"{entry_id}\t{target_id}\t{min(mentions, 32767)}{suffix}"
-        for entry_id, counts in wanted.items() for target_id, mentions in counts.items()
-    ]
-    if rows:
-        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {model._meta.db_table} (entry_id, {column}, mentions, origin, removed) FROM STDIN"
-        ) as copy:
-            copy.write("".join(rows))
-    return len(rows)
-
-
 def _sync_links(model, target: str, wanted: dict[int, dict[int, int]]) -> int:
     """Make the automatic links of these entries what was found, touching only what changed.
     Rows an editor made or removed are left exactly as they are."""
@@ -308,11 +291,12 @@ def _sync_links(model, target: str, wanted: dict[int, dict[int, int]]) -> int:
     create, update, delete = [], [], []
     for entry_id, counts in wanted.items():
         for target_id, mentions in counts.items():
+            mentions = min(mentions, MAX_MENTIONS)
             row = current.get((entry_id, target_id))
             if row is None:
-                create.append(model(entry_id=entry_id, **{target: target_id}, mentions=min(mentions, 32767)))
+                create.append(model(entry_id=entry_id, **{target: target_id}, mentions=mentions))
             elif row.origin == LinkOrigin.AUTOMATIC and not row.removed and row.mentions != mentions:
-                row.mentions = min(mentions, 32767)
+                row.mentions = mentions
                 update.append(row)
     for (entry_id, target_id), row in current.items():
         if row.origin == LinkOrigin.AUTOMATIC and not row.removed and target_id not in wanted[entry_id]:
