@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.linker import Linker
+from ingest.linker import Linker, linked_text
 from ingest.parser import parse_dump
 from tickerarchive.models import Person, Place
 
@@ -46,8 +46,7 @@ def evaluate(dumps: list[Path], gold_file: Path) -> dict[str, Score]:
         parsed = parse_dump(path.read_bytes(), path=str(path))
         day = gold[parsed.page_datetime.date().isoformat()]
         for entry in parsed.entries:
-            text = "\n".join([entry.headline, entry.body, *(p.caption for p in entry.pictures)])
-            mentions = linker.find(text)
+            mentions = linker.find(linked_text(entry.headline, entry.body, (p.caption for p in entry.pictures)))
             places = {place_names[pk] for pk in mentions.places}
             people = {person_names[pk] for pk in mentions.people}
             people |= {f"{first} {last}" for _role, first, last in mentions.discovered}
