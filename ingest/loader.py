@@ -2,7 +2,7 @@
 
 A dump is loaded in two halves. `prepare` needs no database: it reads and parses the file,
 drops entries the page repeats, finds the places and people each entry names and lays the
-rows out as columns. `write` is the database's half, in the dump's own transaction: four
+rows out as columns. `write` is the database's half, in the dump's own transaction: three
 round trips whatever the number of entries. `load_many` prepares the next dumps in a second
 process while this one writes (see ingest/pipeline.py), so that Python and PostgreSQL work
 at the same time instead of taking turns.
@@ -25,6 +25,7 @@ import psycopg
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from ingest.linker import MAX_MENTIONS, Linker, Mentions, linked_text
 from ingest.parser import DumpError, ParsedDump, Picture as ParsedPicture, parse_dump
 from tickerarchive.models import (
     Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, LinkOrigin, Picture, SourceDump,
@@ -81,7 +82,6 @@ class FileResult:
     skipped: int = 0  # deleted or merged away by an editor
     warnings: list[dict] = field(default_factory=list)
     error: str | None = None
-    parsed: ParsedDump | None = None  # set by load(); load_many() does not carry the parse over
 
 
 # The columns a prepared dump hands over, named as the parameters of WRITE_SQL: each entry of
@@ -129,7 +129,6 @@ class PreparedDump:
     # The columns above as PostgreSQL array literals (WRITE_SQL's parameters): made here, so
     # the writing process need not adapt each value.
     arrays: dict[str, str] = field(default_factory=dict)
-    parsed: ParsedDump | None = None  # only when prepared and written in one process
     stored: bool = False  # in the archive already when loading began: not parsed
 
     def pictures_of(self, number: int) -> list[ParsedPicture]:
@@ -142,8 +141,6 @@ class PreparedDump:
 
     def mentions_of(self, number: int):
         """The linker's Mentions of entry `number` (1-based), for the links of a changed entry."""
-        from ingest.linker import Mentions
-
         return Mentions(
             places={t: m for n, t, m in zip(*self.places.values()) if n == number},
             people={t: m for n, t, m in zip(*self.people.values()) if n == number},
@@ -168,15 +165,13 @@ class DumpLoader:
         # Prepared statements for runs of many dumps (load_many): they are kept by the server
         # connection, which a pooler in transaction mode would not keep for us.
         self.prepared_statements = False
-        self._stored: set[str] = set()  # SHA-256 of the dumps in the archive when load_many began
+        self._stored: set[str] | None = None  # SHA-256 of the dumps in the archive when load_many began
         self._toast_compression: str | None = None
 
     @property
     def linker(self):
         """Built once per loader from the gazetteer (an automaton over every name)."""
         if self._linker is None:
-            from ingest.linker import Linker
-
             self._linker = Linker.from_database()
         return self._linker
 
@@ -204,13 +199,7 @@ class DumpLoader:
 
     def load(self, path: Path, data: bytes | None = None) -> FileResult:
         prepared = self.prepare(path, data)
-        # As load_many knows it from the start: a dump stored before only gets its log line,
-        # and no statement that could count as a change to the archive (the page cache's version).
-        if prepared.error is None and not self.force:
-            prepared.stored = SourceDump.objects.filter(sha256=prepared.sha256).exists()
-        result = self.write(prepared, reprepare=lambda: self.prepare(path, data))
-        result.parsed = prepared.parsed
-        return result
+        return self.write(prepared, reprepare=lambda: self.prepare(path, data))
 
     def load_many(self, paths: Iterable[Path]) -> Iterator[FileResult]:
         """load() each path, in order; the next dumps are prepared in a second process while
@@ -226,7 +215,15 @@ class DumpLoader:
             for prepared in prepared_in_order(self, list(paths)):
                 yield self.write(prepared)
         finally:
-            self._stored = set()
+            self._stored = None
+
+    def _stored_before(self, sha256: str) -> bool:
+        """A dump stored before is not parsed again, and gets only its log line: no statement
+        that could count as a change to the archive (the page cache's version). load_many reads
+        the stored hashes once (its preparing process has no database); a single load asks."""
+        if self._stored is not None:
+            return sha256 in self._stored
+        return SourceDump.objects.filter(sha256=sha256).exists()
 
     # --- the half without the database --------------------------------------------------
     def prepare(self, path: Path, data: bytes | None = None) -> PreparedDump:
@@ -235,10 +232,10 @@ class DumpLoader:
         prepared = PreparedDump(path=str(path), started_at=timezone.now())
         try:
             data = self._read(path) if data is None else data
-            if self._stored and (sha256 := hashlib.sha256(data).hexdigest()) in self._stored:
+            if not self.force and self._stored_before(sha256 := hashlib.sha256(data).hexdigest()):
                 prepared.sha256, prepared.stored = sha256, True
                 return prepared
-            parsed = prepared.parsed = self.parse(path, data)
+            parsed = self.parse(path, data)
         except DumpError as err:
             prepared.error = str(err)
             return prepared
@@ -276,13 +273,13 @@ class DumpLoader:
                 )):
                     pictures[name].append(value)
             if self.link:
-                mentions = self.linker.find_in(_linked_text(entry.headline, body, entry.pictures))
+                mentions = self.linker.find_in(linked_text(entry.headline, body, (p.caption for p in entry.pictures)))
                 for columns, found in ((places, mentions.places), (people, mentions.people)):
                     entry_column, target_column, mentions_column = columns.values()
                     for target, count in found.items():
                         entry_column.append(number)
                         target_column.append(target)
-                        mentions_column.append(min(count, 32767))
+                        mentions_column.append(min(count, MAX_MENTIONS))
                 prepared.discovered += [(number, *person, count) for person, count in mentions.discovered_mentions.items()]
         prepared.arrays = _arrays(entries, pictures, places, people)
         return prepared
@@ -296,7 +293,8 @@ class DumpLoader:
             unchanged = self._unchanged(prepared)
             if unchanged is not None:
                 return unchanged
-            self._stored.discard(prepared.sha256)  # gone since loading began: load it afresh
+            if self._stored is not None:
+                self._stored.discard(prepared.sha256)  # gone since loading began: load it afresh
             prepared = reprepare()
         for attempt in (1, 2):
             result = FileResult(path=prepared.path, warnings=list(prepared.warnings))
@@ -444,7 +442,7 @@ class DumpLoader:
             person_id = self.linker.suggest_person(role, first, last)
             if person_id is not None and (number, person_id) not in linked:
                 linked.add((number, person_id))
-                for name, value in zip(PERSON_COLUMNS, (number, person_id, min(count, 32767))):
+                for name, value in zip(PERSON_COLUMNS, (number, person_id, min(count, MAX_MENTIONS))):
                     people[name].append(value)
         prepared.arrays.update(_arrays(people))
 
@@ -541,19 +539,19 @@ STORED_SQL = f"""
 IDS_SQL = f"SELECT nextval(pg_get_serial_sequence('{Entry._meta.db_table}', 'id')) FROM generate_series(1, %s)"
 EVENT_PARAMETERS = ("started_at", "finished_at", "event_path", "event_sha256", "status", "entries_created",
                     "entries_updated", "entries_unchanged", "error")
-_EVENT_INSERT = (
-    f"INSERT INTO {IngestEvent._meta.db_table} (started_at, finished_at, path, sha256, status, entries_created, "
-    "entries_updated, entries_unchanged, error) VALUES (" + ", ".join(f"%({p})s" for p in EVENT_PARAMETERS) + ")"
+_EVENT_COLUMNS = ("started_at, finished_at, path, sha256, status, entries_created, entries_updated, "
+                  "entries_unchanged, error")
+EVENT_SQL = (
+    f"INSERT INTO {IngestEvent._meta.db_table} ({_EVENT_COLUMNS}) VALUES ("
+    + ", ".join(f"%({p})s" for p in EVENT_PARAMETERS) + ")"
 )
-EVENT_SQL = _EVENT_INSERT
 # The log line of a dump stored before, with the count of its entries, if it is stored.
 UNCHANGED_SQL = f"""
     WITH stored AS (SELECT entry_count, parse_warnings FROM {SourceDump._meta.db_table} WHERE sha256 = %(event_sha256)s),
     event AS (
-        INSERT INTO {IngestEvent._meta.db_table} (started_at, finished_at, path, sha256, status, entries_created,
-            entries_updated, entries_unchanged, error)
-        SELECT %(started_at)s, %(finished_at)s, %(event_path)s, %(event_sha256)s, %(status)s, %(entries_created)s,
-            %(entries_updated)s, entry_count, %(error)s FROM stored
+        INSERT INTO {IngestEvent._meta.db_table} ({_EVENT_COLUMNS})
+        SELECT {", ".join("entry_count" if p == "entries_unchanged" else f"%({p})s" for p in EVENT_PARAMETERS)}
+        FROM stored
     )
     SELECT entry_count, parse_warnings FROM stored
 """
@@ -569,23 +567,25 @@ _LINK_INSERT = (
     f"SELECT new.id, l.target, l.mentions, '{LinkOrigin.AUTOMATIC.value}', false "
     "FROM {unnest} AS l (n, target, mentions) JOIN new USING (n)"
 )
-# The arrays of linked places and people an entry carries (migration 0007), written with the new
-# entry, so that the trigger on the link rows finds them right and has nothing to update.
-_LINKED_IDS = "ARRAY(SELECT l.target FROM {unnest} AS l (n, target) WHERE l.n = e.n ORDER BY l.target)"
+# The arrays of linked places and people an entry carries (migration 0007) are written with the
+# new entries, so that the trigger on the link rows finds them right and has nothing to update.
+_LINKED_IDS = "SELECT n, array_agg(target ORDER BY target) AS ids FROM {unnest} AS l (n, target) GROUP BY n"
 # A dump's new entries, their pictures and automatic links and its line in the load-event log,
 # in one statement. `ids` has an id for each entry to insert and NULL for the others.
 WRITE_SQL = f"""
     WITH new (id, n) AS (SELECT id, n FROM unnest(%(ids)s::text::bigint[]) WITH ORDINALITY AS new (id, n) WHERE id IS NOT NULL),
+    place_ids AS ({_LINKED_IDS.format(unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint")))}),
+    person_ids AS ({_LINKED_IDS.format(unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint")))}),
     entries AS (
         INSERT INTO {Entry._meta.db_table} (id, ticker_id, source_dump_id, published_at, headline, body,
             original_published_at, original_headline, original_body, edited_fields, source_line, position_key,
             created_at, updated_at, place_ids, person_ids)
         SELECT new.id, %(ticker)s, %(dump)s, to_timestamp(e.at), e.headline, e.body, to_timestamp(e.at), e.headline,
-            e.body, '[]', e.line, e.position, %(now)s, %(now)s,
-            {_LINKED_IDS.format(unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint")))},
-            {_LINKED_IDS.format(unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint")))}
+            e.body, '[]', e.line, e.position, %(now)s, %(now)s, coalesce(place_ids.ids, '{{}}'),
+            coalesce(person_ids.ids, '{{}}')
         FROM {_unnest(ENTRY_COLUMNS, ("float8", "text", "text", "int", "int"))}
             WITH ORDINALITY AS e (at, headline, body, line, position, n) JOIN new USING (n)
+            LEFT JOIN place_ids USING (n) LEFT JOIN person_ids USING (n)
     ),
     pictures AS (
         INSERT INTO {Picture._meta.db_table} (entry_id, position, slug, caption, credit, original_caption,
@@ -598,7 +598,7 @@ WRITE_SQL = f"""
                                     unnest=_unnest(PLACE_COLUMNS, ("int", "bigint", "int")))}),
     people AS ({_LINK_INSERT.format(table=EntryPerson._meta.db_table, target="person_id",
                                     unnest=_unnest(PERSON_COLUMNS, ("int", "bigint", "int")))})
-    {_EVENT_INSERT}
+    {EVENT_SQL}
 """
 
 
@@ -643,16 +643,11 @@ def _arrays(*columns: dict[str, list]) -> dict[str, str]:
 
 
 def _picture_fields(position: int, picture) -> dict:
-    """A parsed picture as stored, in PICTURE_COPY's column order after entry_id."""
+    """A parsed picture as stored (the columns of Picture after entry_id)."""
     credit = picture.credit or ""
     return {"position": position, "slug": picture.slug or "", "caption": picture.caption, "credit": credit,
             "original_caption": picture.caption, "original_credit": credit, "edited": False,
             "source_line": picture.line}
-
-
-def _linked_text(headline: str, body: str, pictures: list[ParsedPicture]) -> str:
-    """What linking reads: headline, body and picture captions (as Linker.text_of does for stored entries)."""
-    return "\n".join([headline, body, *(p.caption for p in pictures)])
 
 
 def _describe(pictures) -> str:

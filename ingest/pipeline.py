@@ -75,7 +75,6 @@ def _prepare_all(loader, paths: list[Path], handover, parent: int) -> None:
     for path in paths:
         try:
             prepared = loader.prepare(path)
-            prepared.parsed = None  # the writer needs none of it, and the handover copies it all
         except BaseException:  # noqa: BLE001 - reported to the writer, which stops
             _put(handover, _Failure(traceback.format_exc()), parent)
             return
