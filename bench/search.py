@@ -127,15 +127,15 @@ class TantivyArchive:
     def _build(self) -> float:
         from django.db import connection
 
-        from tickerarchive.models import EntryPerson, EntryPlace
-        from tickerarchive.search import place_units
+        from tickerarchive.models import EntryPerson, EntryPlace, PlaceUnit
 
         started = time.monotonic()
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
-        units = place_units()
+        units = {pk: (region, country) for pk, region, country in
+                 PlaceUnit.objects.values_list("place_id", "region_id", "country_id")}
         places: dict[int, list[tuple[int, int | None, int | None]]] = {}
         for entry_id, place_id in EntryPlace.objects.filter(removed=False).values_list("entry_id", "place_id").iterator(chunk_size=20_000):
-            region, country, _place = units[place_id]
+            region, country = units[place_id]
             places.setdefault(entry_id, []).append((place_id, region, country))
         people: dict[int, list[int]] = {}
         for entry_id, person_id in EntryPerson.objects.filter(removed=False).values_list("entry_id", "person_id").iterator(chunk_size=20_000):

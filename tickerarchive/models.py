@@ -112,7 +112,7 @@ class EntryQuerySet(models.QuerySet):
 class Entry(models.Model):
     """One ticker entry. Besides the fields below, each row carries `place_ids` and
     `person_ids`: the ids of its places and people, links an editor removed left out.
-    PostgreSQL keeps them whenever a link row changes (triggers of migration 0005); they are
+    PostgreSQL keeps them whenever a link row changes (triggers of migration 0007); they are
     no model fields, so that no save() of an entry read earlier can write them back stale.
     Search reads them (search.linked_to_any, facets_of); ingest writes them with new entries."""
 
@@ -264,7 +264,7 @@ class Place(models.Model):
 
 class PlaceUnit(models.Model):
     """The region and the country a place counts for in the facets: a view over the gazetteer
-    (migration 0005), so it follows every change of a place at once. Regions: a region with its
+    (migration 0007), so it follows every change of a place at once. Regions: a region with its
     towns, or a town that lies directly in a country (Kiew)."""
 
     place = models.OneToOneField(Place, primary_key=True, on_delete=models.DO_NOTHING, related_name="unit",

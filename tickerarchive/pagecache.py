@@ -3,7 +3,7 @@
 Anonymous GETs of reader pages (the views that urls.py wraps in `reader_page`) are kept in
 Django's cache `pages`, keyed on the full URL and on the archive's data version. PostgreSQL
 moves that version itself, in the commit of any change to a table readers see (migration
-0005: ingest, the admin, relink, merges, load_gazetteer, a shell alike), so no code path can
+0006: ingest, the admin, relink, merges, load_gazetteer, a shell alike), so no code path can
 forget it. Nothing is ever invalidated: after a change readers ask for the new version, and
 pages of older ones age out of the cache. The version is read on the database the page is
 read from, so a replica serves pages of the data it has replayed.
@@ -15,7 +15,6 @@ get a 304 for the price of reading the version.
 from __future__ import annotations
 
 import hashlib
-import threading
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -62,27 +61,6 @@ def code_release() -> str:
     for path in sources:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
-
-
-def per_data_version(function):
-    """function() computed once per data version in each process, for what many pages read
-    whole and what seldom changes (the gazetteer): reading the version is one small query."""
-    remembered: dict[str, object] = {}
-    lock = threading.Lock()
-
-    @wraps(function)
-    def current():
-        version = data_version()
-        if version in remembered:
-            return remembered[version]
-        value = function()  # read after the version: never older than it
-        with lock:
-            if len(remembered) >= 4:  # a primary and replicas a version or two apart
-                del remembered[next(iter(remembered))]
-            remembered[version] = value
-        return value
-
-    return current
 
 
 def page_key(request) -> str:

@@ -142,7 +142,8 @@ def linked_to_any(column: str, ids: list[int]) -> RawSQL:
     """Entries linked to any of these places (column "place_ids") or people ("person_ids"),
     links an editor removed left out: a test on the entry's own row (the arrays PostgreSQL
     keeps, see Entry), not a subquery into the link table for every row."""
-    return RawSQL(f'"{Entry._meta.db_table}"."{column}" && %s::bigint[]', [list(ids)], output_field=BooleanField())
+    array = entry_column(column)
+    return RawSQL(f"{array.sql} && %s::bigint[]", [list(ids)], output_field=BooleanField())
 
 
 def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> QuerySet:
@@ -202,6 +203,10 @@ class Hit(NamedTuple):
     def published_at(self) -> datetime:
         return EPOCH + timedelta(microseconds=self.micros)
 
+    def as_entry(self) -> Entry:
+        """An unsaved Entry with what a page needs to place it (with_details reads the rest by id)."""
+        return Entry(pk=self.pk, ticker_id=self.ticker_id, published_at=self.published_at)
+
 
 def entry_column(column: str) -> RawSQL:
     """A column of the entry that is no model field (place_ids, person_ids: see Entry)."""
@@ -236,15 +241,11 @@ class NewestHits:
             rows = cursor.fetchall()
         if not ordered:
             rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
-        width = 6 if links else 4
+        width = 2 + len(columns) - bool(rank_q)  # pk, ticker_id and the Hit columns; the rank comes last
         return cls([Hit(*row[:width]) for row in rows], [row[width] for row in rows] if rank_q else None)
 
     def newest(self, number: int) -> "NewestHits":
         return NewestHits(self.rows[:number], self.ranks[:number] if self.ranks is not None else None)
-
-    @property
-    def ids(self) -> list[int]:
-        return [hit.pk for hit in self.rows]
 
     @cached_property
     def berlin_times(self) -> list[datetime]:
@@ -304,8 +305,7 @@ def newest_first_page(entries: QuerySet, *, after: str | None = None, before: st
 
 def first_page_of(newest: NewestHits, size: int = PAGE_SIZE) -> Page:
     """Page one, newest first, from hits already read: with_details reads the entries by id anyway."""
-    return _newest_rows_page([Entry(pk=hit.pk, ticker_id=hit.ticker_id, published_at=hit.published_at)
-                              for hit in newest.rows[: size + 1]], size)
+    return _newest_rows_page([hit.as_entry() for hit in newest.rows[: size + 1]], size)
 
 
 def _newest_rows_page(rows: list[Entry], size: int, after: str | None = None) -> Page:
@@ -325,7 +325,7 @@ def relevance_page(hits: NewestHits, number: int, size: int = PAGE_SIZE, *, rank
     order = sorted(range(len(hits.rows)), key=lambda i: (hits.ranks[i], hits.rows[i].micros, hits.rows[i].pk), reverse=True)
     chosen = [hits.rows[i] for i in order[(number - 1) * size: number * size + 1]]
     has_next = len(chosen) > size and number < MAX_RELEVANCE_PAGE
-    return Page([Entry(pk=hit.pk, ticker_id=hit.ticker_id, published_at=hit.published_at) for hit in chosen[:size]],
+    return Page([hit.as_entry() for hit in chosen[:size]],
                 number=number, has_next=has_next, has_previous=number > 1, ranked_among=ranked_among)
 
 
@@ -432,12 +432,6 @@ class Facets:
     days: list[dict] = field(default_factory=list)
     mapped: list[dict] = field(default_factory=list)  # places with coordinates, for the map
     sample: int | None = None  # counted over only the newest `sample` hits (a huge result set)
-
-
-def place_units() -> dict[int, tuple[int | None, int | None, Place]]:
-    """Every place id → (the region it counts for, its country, the place), from the PlaceUnit view."""
-    places = Place.objects.in_bulk()
-    return {unit.place_id: (unit.region_id, unit.country_id, places[unit.place_id]) for unit in PlaceUnit.objects.all()}
 
 
 def _top(counts: dict, limit: int, tie_break) -> list:
