@@ -6,6 +6,7 @@ own (`bench_*`), so the development database is never touched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import platform
 import statistics
@@ -55,6 +56,7 @@ def generation_seconds(path: Path) -> float:
     return float((path / ".complete").read_text())
 
 
+@functools.cache
 def template() -> str:
     """A migrated database with the gazetteer loaded; fresh ones are copied from it."""
     with admin_connection() as conn:
@@ -62,7 +64,7 @@ def template() -> str:
     if not exists:
         with admin_connection() as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
-    # Every time: a template made before a new migration would give benchmarks the old schema.
+    # Once per run: a template made before a new migration would give benchmarks the old schema.
     manage("migrate", "--noinput", "-v", "0", database=TEMPLATE)
     if not exists:
         manage("load_gazetteer", database=TEMPLATE, stdout=subprocess.DEVNULL)
@@ -127,19 +129,33 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, fl
     return time.monotonic() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
-def server_cpu() -> float | None:
-    """CPU seconds used so far by the finished processes of the database server (backends
-    count once their connection has closed): what a command cost PostgreSQL, which its own
-    CPU time leaves out. None when the server's files are out of reach (another machine)."""
+def postmaster_pid() -> int:
     with admin_connection() as conn:
         data_directory = conn.execute("SHOW data_directory").fetchone()[0]
-    time.sleep(0.5)  # the backends of connections just closed are reaped by the postmaster
+    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+
+
+def children_cpu_seconds(parent: int) -> float:
+    """CPU time of a process's children: those alive now, and those it has reaped (its
+    cutime/cstime), so PostgreSQL backends that closed during a run still count."""
+    def stat(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    total = sum(int(field) for field in stat(parent)[13:15])  # cutime, cstime
+    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+        with contextlib.suppress(OSError):
+            total += sum(int(field) for field in stat(int(child))[11:13])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu() -> float | None:
+    """CPU seconds the database server has used so far: what a command cost PostgreSQL,
+    which its own CPU time leaves out. None when the server's files are out of reach
+    (another machine)."""
     try:
-        postmaster = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
-        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+        return children_cpu_seconds(postmaster_pid())
     except (OSError, ValueError, IndexError):
         return None
-    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # children's user + system time
 
 
 def machine() -> str:

@@ -155,35 +155,14 @@ def warm_up(paths: list[str], clients: int) -> tuple[int, float]:
 
 
 # --- CPU of the server side -------------------------------------------------------------
-def children_cpu_seconds(parent: int) -> float:
-    """CPU time of a process's children: those alive now, and those it has reaped (its
-    cutime/cstime), so PostgreSQL backends that closed during the run still count."""
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def stat(pid: int) -> list[str]:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-
-    total = sum(int(field) for field in stat(parent)[13:15])  # cutime, cstime
-    for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
-        with contextlib.suppress(OSError):
-            total += sum(int(field) for field in stat(int(child))[11:13])  # utime, stime
-    return total / ticks
-
-
-def postmaster_pid() -> int:
-    with common.admin_connection() as conn:
-        data_directory = conn.execute("SHOW data_directory").fetchone()[0]
-    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
-
-
 def measured(run, master: int) -> dict:
     """run() with the CPU time the gunicorn workers and PostgreSQL (the benchmark's own
     server: nothing else uses it meanwhile) spent in it."""
-    postmaster = postmaster_pid()
-    before_web, before_db = children_cpu_seconds(master), children_cpu_seconds(postmaster)
+    postmaster = common.postmaster_pid()
+    before_web, before_db = common.children_cpu_seconds(master), common.children_cpu_seconds(postmaster)
     result = run()
-    result["web_cpu_s"] = children_cpu_seconds(master) - before_web
-    result["db_cpu_s"] = children_cpu_seconds(postmaster) - before_db
+    result["web_cpu_s"] = common.children_cpu_seconds(master) - before_web
+    result["db_cpu_s"] = common.children_cpu_seconds(postmaster) - before_db
     return result
 
 
