@@ -12,17 +12,15 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 from itertools import accumulate
 from pathlib import Path
 
+from ingest.parser import BERLIN, UTC
 from ingest.render import DraftEntry, DraftPicture, render_dump
 
 ENTRIES_PER_DAY = 40
 EVENING_OVERLAP = 3  # entries of the previous evening repeated at the bottom of a page
 NEWEST_DAY = date(2025, 12, 1)
-BERLIN = ZoneInfo("Europe/Berlin")
-UTC = ZoneInfo("UTC")
 
 TICKERS = [
     ("Ukraine-Krieg im Liveticker", "Politik"),

@@ -117,7 +117,6 @@ def test_ingested_corpus_has_every_entry_once_on_its_berlin_day(corpus, gazettee
     assert EntryPerson.objects.values("person").distinct().count() > len(PEOPLE) // 2
 
 
-@pytest.mark.django_db
 def test_vocabulary_is_zipf_like_with_a_long_tail(corpus):
     words = Counter()
     for path in corpus.rglob("*.txt"):

@@ -7,7 +7,7 @@ from ingest.generator import CorpusGenerator
 from tickerarchive.gazetteer import curated, curated_people
 
 
-def gazetteer_names() -> tuple[list[str], list[str]]:
+def curated_names() -> tuple[list[str], list[str]]:
     """The curated gazetteer's places and people with their spelling variants (read from the
     data files, not the database, so corpora can be written before any database exists)."""
     data = curated()
@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, entries, seed, out, **options):
         started = time.monotonic()
-        places, people = gazetteer_names()
+        places, people = curated_names()
         stats = CorpusGenerator(seed, more_places=places, more_people=people).write(entries, out)
         self.stdout.write(
             f"{stats.files} dumps, {stats.entries} entries, {stats.bytes / 2**20:.1f} MiB in {out} "
