@@ -1,7 +1,7 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_DEBUG=0
 WORKDIR /app
-COPY pyproject.toml README.md manage.py ./
+COPY pyproject.toml README.md manage.py gunicorn.conf.py ./
 COPY tickerarchive tickerarchive
 COPY ingest ingest
 COPY templates templates
@@ -11,4 +11,4 @@ RUN pip install --no-cache-dir . \
 RUN useradd --system --no-create-home archive
 USER archive
 EXPOSE 8000
-CMD ["gunicorn", "tickerarchive.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "tickerarchive.wsgi:application", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

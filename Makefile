@@ -7,15 +7,12 @@ WITH_DB := $(PY) -m tickerarchive.devdb exec --
 DUMPS  ?= samples/dumps
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-WORKERS ?= 3
-# Threaded workers: a sync worker is killed after --timeout (30 s) even while it streams an export.
-THREADS ?= 4
 
 .PHONY: run test fuzz fuzz-web load venv db dbstop migrate gazetteer ingest static clean outline bench-ingest bench-search bench-http
 
 run: ingest static
-	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
+	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application --config gunicorn.conf.py \
+		--bind $(HOST):$(PORT) --access-logfile -
 
 test: venv
 	$(WITH_DB) $(PY) -m pytest $(PYTEST_ARGS)

@@ -4,7 +4,7 @@ with the page cache on (steady state) and off (every page rendered).
     python -m tickerarchive.devdb exec -- .venv/bin/python bench/web.py --entries 1000000 --seconds 60
 
 Serves the archive of bench/search.py (database `bench_search_<entries>`, made by that
-benchmark) with gunicorn as `make run` does (3 workers x 4 threads), on 127.0.0.1:8500, and
+benchmark) with gunicorn as `make run` does (gunicorn.conf.py; --gunicorn adds options), on 127.0.0.1:8500, and
 runs wrk (apt package `wrk`) with bench/rotate.lua. The search page gets a mix of
 --search-urls distinct URLs: the query mix of bench/search.py and generated searches (words
 of the archive's headlines, phrases, exclusions, OR, relevance order and its second page,
@@ -167,10 +167,12 @@ def measured(run, master: int) -> dict:
 
 
 @contextlib.contextmanager
-def serving(code: Path, env: dict, workers: int, threads: int):
+def serving(code: Path, env: dict, options: list[str]):
+    """gunicorn with the checkout's gunicorn.conf.py (as `make run`), and these options over it."""
+    config = ["--config", str(code / "gunicorn.conf.py")] if (code / "gunicorn.conf.py").exists() else []
     server = subprocess.Popen(
         [str(Path(common.PYTHON).parent / "gunicorn"), "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(workers), "--threads", str(threads), "--chdir", str(code)],
+         *config, *options, "--chdir", str(code)],
         env=env, stdout=subprocess.DEVNULL, stderr=open(common.OUT / "gunicorn.log", "wb"),
     )
     try:
@@ -191,8 +193,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (make run uses 3)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (make run uses 4)")
+    parser.add_argument("--gunicorn", default="", help="gunicorn options over gunicorn.conf.py, e.g. '--threads 4 "
+                        "--worker-connections 1000 --keep-alive 2' (the threaded set-up before gunicorn.conf.py)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--search-urls", type=int, default=300, help="distinct search page URLs of the mix")
     parser.add_argument("--entry-urls", type=int, default=2000, help="distinct entry pages of the mix")
@@ -216,7 +218,7 @@ def main() -> None:
     modes = args.modes.split(",")
     results, warm = {}, {}
     for mode in modes:
-        with serving(code, {**env, "PAGE_CACHE": "1" if mode == "on" else "0"}, args.workers, args.threads) as server:
+        with serving(code, {**env, "PAGE_CACHE": "1" if mode == "on" else "0"}, args.gunicorn.split()) as server:
             for name, paths in mixes.items():
                 if mode == "on":
                     warm[name] = warm_up(paths, args.clients)
@@ -238,10 +240,11 @@ def write_results(args, code: Path, modes: list[str], mixes: dict, results: dict
     lines = [
         f"## HTTP, {args.entries:,} entries{' (' + args.label + ')' if args.label else ''}", "", common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/web.py --entries {args.entries} "
-        f"--seconds {args.seconds} --clients {args.clients} --workers {args.workers} --threads {args.threads} "
-        f"--rounds {args.rounds} --search-urls {args.search_urls} --entry-urls {args.entry_urls} --modes {args.modes}"
+        f"--seconds {args.seconds} --clients {args.clients} " + (f"--gunicorn '{args.gunicorn}' " if args.gunicorn else "")
+        + f"--rounds {args.rounds} --search-urls {args.search_urls} --entry-urls {args.entry_urls} --modes {args.modes}"
         + (f" --code {code}" if code != common.ROOT else "") + "`" + served, "",
-        f"gunicorn with {args.workers} workers x {args.threads} threads (as `make run`), wrk with {args.clients} "
+        "gunicorn as `make run` serves (gunicorn.conf.py" + (f", with `{args.gunicorn}` over it" if args.gunicorn else "")
+        + f"; {os.environ.get('WEB_CONCURRENCY') or 2 * os.cpu_count()} workers), wrk with {args.clients} "
         f"connections for {args.seconds} s per round over {SEQUENCE_LENGTH:,} requests in Zipf order (exponent "
         f"{ZIPF_EXPONENT:g}) of "
         + " and of ".join(MIX_TEXT[name].format(count=len(paths), fixed=len(search_paths())) for name, paths in mixes.items())
