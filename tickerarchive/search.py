@@ -652,13 +652,13 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
     only the capped count and the page."""
     rank_q = criteria.q if criteria.relevance else None
     newest, count, exact = _counted(entries, newest_too=with_facets or bool(rank_q), rank_q=rank_q,
-                                    links=with_facets, estimate_unsure=has_phrase(criteria.q))
+                                    links=with_facets, estimate_unsure=estimate_unsure(criteria.q))
     prefix_fallback, suggestion = False, None
     if count == 0 and criteria.q:
         widened, suggestion = zero_hit_fallback(criteria)
         if widened is not None:
             entries, prefix_fallback = widened, True
-            newest, count, exact = _counted(widened, newest_too=with_facets, links=with_facets)
+            newest, count, exact = _counted(widened, newest_too=with_facets, links=with_facets, estimate_unsure=True)
     if criteria.relevance and not prefix_fallback:
         page = relevance_page(newest.newest(COUNT_CAP), page_number, size, ranked_among=None if exact else COUNT_CAP)
     elif newest is not None and not (after or before) and (exact or len(newest.rows) > size):
@@ -676,8 +676,14 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
     )
 
 
-def has_phrase(q: str) -> bool:
-    return '"' in q
+EXCLUSION_RE = re.compile(r"(?:^|\s)-\S")
+
+
+def estimate_unsure(q: str) -> bool:
+    """Whether PostgreSQL may expect many more hits than there are, and so walk the whole table
+    newest first looking for them: a phrase (estimated as its words ANDed) and an exclusion
+    (`Kiew -Kiew` is estimated as `Kiew`). Word-beginning fallbacks are such queries too."""
+    return '"' in q or bool(EXCLUSION_RE.search(q))
 
 
 def _counted(entries: QuerySet, *, newest_too: bool, rank_q: str | None = None, links: bool = False,
@@ -685,8 +691,8 @@ def _counted(entries: QuerySet, *, newest_too: bool, rank_q: str | None = None, 
     """(the newest hits, or None when not wanted and not already read; the capped count; exact).
 
     Only the count, when the hits are not wanted. When PostgreSQL cannot estimate how many hits
-    there are, the hits are first read in any order, the cheapest plan that stops at the cap:
-    it takes a phrase for its words ANDed and then walks the time index expecting hits
+    there are (estimate_unsure), the hits are first read in any order, the cheapest plan that
+    stops at the cap: newest first, PostgreSQL would walk the time index expecting hits
     everywhere (for a rare phrase, the whole table). Fewer than the cap are all the hits.
     Otherwise the newest are read in order."""
     if not (newest_too or estimate_unsure):
