@@ -71,10 +71,12 @@ def month_calendar(ticker: Ticker, day: date) -> Month:
 def neighbour_entries(entry: Entry) -> tuple[Entry | None, Entry | None]:
     """The ticker's entry before and after this one in time (ties broken by id)."""
     same_ticker = Entry.objects.filter(ticker_id=entry.ticker_id)
-    older = same_ticker.filter(
+    # The plain bound on the time lets PostgreSQL start the ticker's time index at this entry;
+    # with only the OR it walked the index from the newest entry down (0.1 s at a million).
+    older = same_ticker.filter(published_at__lte=entry.published_at).filter(
         Q(published_at__lt=entry.published_at) | Q(published_at=entry.published_at, pk__lt=entry.pk)
     ).order_by("-published_at", "-pk").first()
-    newer = same_ticker.filter(
+    newer = same_ticker.filter(published_at__gte=entry.published_at).filter(
         Q(published_at__gt=entry.published_at) | Q(published_at=entry.published_at, pk__gt=entry.pk)
     ).order_by("published_at", "pk").first()
     return older, newer

@@ -1,4 +1,6 @@
 """Day pages, permalinks, ticker, place and person pages."""
+import re
+
 import pytest
 
 from tickerarchive.models import Entry, Place
@@ -50,6 +52,33 @@ def test_two_entries_in_the_same_minute_have_their_own_permalinks(client, db, tm
     first, second = Entry.objects.order_by("position_key")
     assert first.get_absolute_url() != second.get_absolute_url()
     assert "Erste Meldung" in client.get(first.get_absolute_url()).content.decode()
+
+
+def test_entry_page_links_the_tickers_entries_before_and_after_it_in_time(client, db, tmp_path):
+    """Newest first on the page: 12:05, then two at 12:00 (ties go by id), then 11:55."""
+    from datetime import datetime
+
+    from ingest.loader import DumpLoader
+    from ingest.render import DraftEntry, render_dump
+
+    path = tmp_path / "p.txt"
+    path.write_text(render_dump(title="T", page_datetime=datetime(2025, 1, 2, 13, 0), entries=[
+        DraftEntry("12:05", "Spätere Meldung", ["a"]), DraftEntry("12:00", "Zweite Meldung", ["b"]),
+        DraftEntry("12:00", "Erste Meldung", ["c"]), DraftEntry("11:55", "Frühe Meldung", ["d"])]))
+    DumpLoader().load(path)
+    by_headline = {e.headline: e for e in Entry.objects.all()}
+    same_minute = sorted([by_headline["Zweite Meldung"], by_headline["Erste Meldung"]], key=lambda e: e.pk)
+
+    def neighbours(entry):
+        html = client.get(entry.get_absolute_url()).content.decode()
+        older = re.search(r'<a rel="prev" href="([^"]+)"', html)
+        newer = re.search(r'<a rel="next" href="([^"]+)"', html)
+        return older and older[1], newer and newer[1]
+
+    assert neighbours(by_headline["Frühe Meldung"]) == (None, same_minute[0].get_absolute_url())
+    assert neighbours(same_minute[0]) == (by_headline["Frühe Meldung"].get_absolute_url(), same_minute[1].get_absolute_url())
+    assert neighbours(same_minute[1]) == (same_minute[0].get_absolute_url(), by_headline["Spätere Meldung"].get_absolute_url())
+    assert neighbours(by_headline["Spätere Meldung"]) == (same_minute[1].get_absolute_url(), None)
 
 
 def test_ticker_place_and_person_pages(client, archive):
