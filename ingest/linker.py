@@ -42,17 +42,15 @@ ROLE_ENDINGS = tuple(
     for ending in endings
 )
 WORD_RE = re.compile(r"[\w-]+")
-WORD_CHAR = re.compile(r"[\w-]")
 # Role endings found in one automaton pass over the lower-cased text: testing every word
 # with str.endswith cost half of all linking time.
 ROLE_AUTOMATON = ahocorasick.Automaton()
 for _ending in ROLE_ENDINGS:
     ROLE_AUTOMATON.add_word(_ending, len(_ending))
 ROLE_AUTOMATON.make_automaton()
-AFTER_ROLE = [
-    re.compile(rf"\s+{PERSON_NAME}\b"),  # `Gouverneur Oleh Kiper`
-    re.compile(rf"\s+(?:des|der|von|in|im|aus)\s[^,.;:!?\"]{{1,80}},\s+{PERSON_NAME}\b"),  # `Gouverneur der Region X, Wladyslaw G.`
-]
+# `Gouverneur Oleh Kiper`, or `Gouverneur der Region X, Wladyslaw G.`: one pattern, tried at each
+# role word (the two cannot both match: the second starts with a lower-case word).
+AFTER_ROLE = re.compile(rf"\s+(?:(?:des|der|von|in|im|aus)\s[^,.;:!?\"]{{1,80}},\s+)?{PERSON_NAME}\b")
 NAME_THEN_ROLE = re.compile(rf"\b{PERSON_NAME},\s+(?:der\s+|die\s+)?(?:\w+\s+)??(?P<role>[\w-]+)")  # `Tymur Tkachenko, Leiter der ...`
 
 
@@ -62,16 +60,20 @@ def role_mentions(text: str):
     if not role_ends:
         return  # neither pattern can yield without a role word
     for end in role_ends:
-        for pattern in AFTER_ROLE:
-            match = pattern.match(text, end)
-            if match:
-                start = end
-                while start > 0 and WORD_CHAR.match(text, start - 1):
-                    start -= 1
-                yield text[start:end], match["first"], match["last"]
+        match = AFTER_ROLE.match(text, end)
+        if match:
+            start = end
+            while start > 0 and _is_word_char(text[start - 1]):
+                start -= 1
+            yield text[start:end], match["first"], match["last"]
     for match in NAME_THEN_ROLE.finditer(text):
         if match["role"].lower().endswith(ROLE_ENDINGS):
             yield match["role"], match["first"], match["last"]
+
+
+def _is_word_char(char: str) -> bool:
+    """`[\w-]` without a regex call: this test runs at every hit of a role ending."""
+    return char.isalnum() or char in "_-"
 
 
 def _role_word_ends(text: str):
@@ -82,7 +84,7 @@ def _role_word_ends(text: str):
         return
     last = -1
     for end, _length in ROLE_AUTOMATON.iter(lower):
-        if end != last and (end + 1 == len(text) or not WORD_CHAR.match(text, end + 1)):
+        if end != last and (end + 1 == len(text) or not _is_word_char(text[end + 1])):
             last = end  # several endings can end here (`minister`, `ister`): one word
             yield end + 1
 
