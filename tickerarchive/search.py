@@ -303,6 +303,30 @@ def newest_first_page(entries: QuerySet, *, after: str | None = None, before: st
     return _newest_rows_page(list(entries.order_by("-published_at", "-pk")[: size + 1]), size, after)
 
 
+def page_of_all(hits: NewestHits, *, after: str | None = None, before: str | None = None,
+                size: int = PAGE_SIZE) -> Page:
+    """newest_first_page, cursors included, over every hit of a search, read already: for a
+    rare word PostgreSQL would otherwise walk the time index over most of the table to find
+    the 20 newest of its few hits."""
+    rows = hits.rows
+    if before and (key := decode_cursor(before)):
+        newer = [hit for hit in rows if (hit.micros, hit.pk) > _cursor_position(key)]
+        has_previous = len(newer) > size
+        page = [hit.as_entry() for hit in newer[-size:]]
+        return Page(page, next_cursor=encode_cursor(page[-1]) if page else None,
+                    previous_cursor=encode_cursor(page[0]) if page and has_previous else None,
+                    has_next=bool(page), has_previous=has_previous)
+    if after and (key := decode_cursor(after)):
+        rows = [hit for hit in rows if (hit.micros, hit.pk) < _cursor_position(key)]
+    return _newest_rows_page([hit.as_entry() for hit in rows[: size + 1]], size, after)
+
+
+def _cursor_position(key: tuple[datetime, int]) -> tuple[int, int]:
+    """A decoded cursor as (Hit.micros, pk)."""
+    moment, pk = key
+    return (moment - EPOCH) // timedelta(microseconds=1), pk
+
+
 def first_page_of(newest: NewestHits, size: int = PAGE_SIZE) -> Page:
     """Page one, newest first, from hits already read: with_details reads the entries by id anyway."""
     return _newest_rows_page([hit.as_entry() for hit in newest.rows[: size + 1]], size)
@@ -661,7 +685,9 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
             newest, count, exact = _counted(widened, newest_too=with_facets, links=with_facets, estimate_unsure=True)
     if criteria.relevance and not prefix_fallback:
         page = relevance_page(newest.newest(COUNT_CAP), page_number, size, ranked_among=None if exact else COUNT_CAP)
-    elif newest is not None and not (after or before) and (exact or len(newest.rows) > size):
+    elif newest is not None and exact:  # every hit is read: any page of them
+        page = page_of_all(newest, after=after, before=before, size=size)
+    elif newest is not None and not (after or before) and len(newest.rows) > size:
         page = first_page_of(newest, size)
     else:
         page = newest_first_page(entries, after=after, before=before, size=size)
@@ -690,14 +716,12 @@ def _counted(entries: QuerySet, *, newest_too: bool, rank_q: str | None = None, 
              estimate_unsure: bool = False) -> tuple[NewestHits | None, int, bool]:
     """(the newest hits, or None when not wanted and not already read; the capped count; exact).
 
-    Only the count, when the hits are not wanted. When PostgreSQL cannot estimate how many hits
-    there are (estimate_unsure), the hits are first read in any order, the cheapest plan that
-    stops at the cap: newest first, PostgreSQL would walk the time index expecting hits
-    everywhere (for a rare phrase, the whole table). Fewer than the cap are all the hits.
-    Otherwise the newest are read in order."""
-    if not (newest_too or estimate_unsure):
-        return (None, *count_up_to(entries.order_by().values("pk")[: COUNT_CAP + 1].count(), COUNT_CAP))
-    if estimate_unsure:
+    When the newest hits are not wanted, or PostgreSQL cannot estimate how many hits there are
+    (estimate_unsure), the hits are first read in any order, the cheapest plan that stops at
+    the cap (newest first, PostgreSQL would walk the time index expecting hits everywhere: for
+    a rare word or phrase, most of the table). Fewer than the cap are all the hits, and give
+    the page too. Otherwise the newest are read in order, if wanted."""
+    if not newest_too or estimate_unsure:
         some = NewestHits.read(entries, COUNT_CAP + 1, rank_q=rank_q, links=links, ordered=False)
         if len(some.rows) <= COUNT_CAP:
             return some, len(some.rows), True
