@@ -24,6 +24,21 @@ def test_search_shows_hits_timeline_and_map(page):
     screenshot(page, "search")
 
 
+def test_pages_ask_the_archive_for_nothing_it_does_not_have(page, site):
+    """No 404 behind the reader's back: stylesheets, scripts, map data and the tab's icon."""
+    failed = []
+    page.on("response", lambda response: response.url.startswith(site) and response.status >= 400
+            and failed.append(f"{response.status} {response.url}"))
+    # The browser's own request for the tab's icon is no page response: it shows only as this.
+    page.on("console", lambda message: "responded with a status of 4" in message.text and failed.append(message.text))
+    page.goto("/?q=Angriff")
+    expect(page.locator(".map .map-place").first).to_be_visible()
+    page.locator(".entries > li a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert not failed, failed
+
+
 def test_filter_by_region_then_person_from_the_facets(page):
     page.goto("/")
     facets = page.get_by_role("complementary", name="Ergebnisse eingrenzen")
