@@ -292,30 +292,22 @@ def newest_first_page(entries: QuerySet, *, after: str | None = None, before: st
         moment, pk = key
         older_first = entries.filter(Q(published_at__gt=moment) | Q(published_at=moment, pk__gt=pk))
         rows = list(older_first.order_by("published_at", "pk")[: size + 1])
-        has_previous = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        return Page(rows, next_cursor=encode_cursor(rows[-1]) if rows else None,
-                    previous_cursor=encode_cursor(rows[0]) if rows and has_previous else None,
-                    has_next=bool(rows), has_previous=has_previous)
+        return _page_before(list(reversed(rows[:size])), has_previous=len(rows) > size)
     if after and (key := decode_cursor(after)):
         moment, pk = key
         entries = entries.filter(Q(published_at__lt=moment) | Q(published_at=moment, pk__lt=pk))
     return _newest_rows_page(list(entries.order_by("-published_at", "-pk")[: size + 1]), size, after)
 
 
-def page_of_all(hits: NewestHits, *, after: str | None = None, before: str | None = None,
-                size: int = PAGE_SIZE) -> Page:
-    """newest_first_page, cursors included, over every hit of a search, read already: for a
-    rare word PostgreSQL would otherwise walk the time index over most of the table to find
-    the 20 newest of its few hits."""
+def page_of_hits(hits: NewestHits, *, after: str | None = None, before: str | None = None,
+                 size: int = PAGE_SIZE) -> Page:
+    """newest_first_page from hits read already. With cursors only when they are every hit of
+    the search: for a rare word PostgreSQL would otherwise walk the time index over most of the
+    table to find the 20 newest of its few hits."""
     rows = hits.rows
     if before and (key := decode_cursor(before)):
         newer = [hit for hit in rows if (hit.micros, hit.pk) > _cursor_position(key)]
-        has_previous = len(newer) > size
-        page = [hit.as_entry() for hit in newer[-size:]]
-        return Page(page, next_cursor=encode_cursor(page[-1]) if page else None,
-                    previous_cursor=encode_cursor(page[0]) if page and has_previous else None,
-                    has_next=bool(page), has_previous=has_previous)
+        return _page_before([hit.as_entry() for hit in newer[-size:]], has_previous=len(newer) > size)
     if after and (key := decode_cursor(after)):
         rows = [hit for hit in rows if (hit.micros, hit.pk) < _cursor_position(key)]
     return _newest_rows_page([hit.as_entry() for hit in rows[: size + 1]], size, after)
@@ -327,9 +319,11 @@ def _cursor_position(key: tuple[datetime, int]) -> tuple[int, int]:
     return (moment - EPOCH) // timedelta(microseconds=1), pk
 
 
-def first_page_of(newest: NewestHits, size: int = PAGE_SIZE) -> Page:
-    """Page one, newest first, from hits already read: with_details reads the entries by id anyway."""
-    return _newest_rows_page([hit.as_entry() for hit in newest.rows[: size + 1]], size)
+def _page_before(rows: list[Entry], *, has_previous: bool) -> Page:
+    """The page of entries just newer than a `before` cursor, newest first."""
+    return Page(rows, next_cursor=encode_cursor(rows[-1]) if rows else None,
+                previous_cursor=encode_cursor(rows[0]) if rows and has_previous else None,
+                has_next=bool(rows), has_previous=has_previous)
 
 
 def _newest_rows_page(rows: list[Entry], size: int, after: str | None = None) -> Page:
@@ -676,19 +670,17 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
     only the capped count and the page."""
     rank_q = criteria.q if criteria.relevance else None
     newest, count, exact = _counted(entries, newest_too=with_facets or bool(rank_q), rank_q=rank_q,
-                                    links=with_facets, estimate_unsure=estimate_unsure(criteria.q))
+                                    links=with_facets, unsure=estimate_unsure(criteria.q))
     prefix_fallback, suggestion = False, None
     if count == 0 and criteria.q:
         widened, suggestion = zero_hit_fallback(criteria)
         if widened is not None:
             entries, prefix_fallback = widened, True
-            newest, count, exact = _counted(widened, newest_too=with_facets, links=with_facets, estimate_unsure=True)
+            newest, count, exact = _counted(widened, newest_too=with_facets, links=with_facets, unsure=True)
     if criteria.relevance and not prefix_fallback:
         page = relevance_page(newest.newest(COUNT_CAP), page_number, size, ranked_among=None if exact else COUNT_CAP)
-    elif newest is not None and exact:  # every hit is read: any page of them
-        page = page_of_all(newest, after=after, before=before, size=size)
-    elif newest is not None and not (after or before) and len(newest.rows) > size:
-        page = first_page_of(newest, size)
+    elif newest is not None and (exact or not (after or before) and len(newest.rows) > size):
+        page = page_of_hits(newest, after=after, before=before, size=size)  # cursors only when all are read
     else:
         page = newest_first_page(entries, after=after, before=before, size=size)
     page.entries = with_details(page.entries, criteria.q)
@@ -713,15 +705,15 @@ def estimate_unsure(q: str) -> bool:
 
 
 def _counted(entries: QuerySet, *, newest_too: bool, rank_q: str | None = None, links: bool = False,
-             estimate_unsure: bool = False) -> tuple[NewestHits | None, int, bool]:
+             unsure: bool = False) -> tuple[NewestHits | None, int, bool]:
     """(the newest hits, or None when not wanted and not already read; the capped count; exact).
 
     When the newest hits are not wanted, or PostgreSQL cannot estimate how many hits there are
-    (estimate_unsure), the hits are first read in any order, the cheapest plan that stops at
-    the cap (newest first, PostgreSQL would walk the time index expecting hits everywhere: for
-    a rare word or phrase, most of the table). Fewer than the cap are all the hits, and give
+    (`unsure`: see estimate_unsure), the hits are first read in any order, the cheapest plan
+    that stops at the cap (newest first, PostgreSQL would walk the time index expecting hits
+    everywhere: for a rare word or phrase, most of the table). Fewer than the cap are all the hits, and give
     the page too. Otherwise the newest are read in order, if wanted."""
-    if not newest_too or estimate_unsure:
+    if not newest_too or unsure:
         some = NewestHits.read(entries, COUNT_CAP + 1, rank_q=rank_q, links=links, ordered=False)
         if len(some.rows) <= COUNT_CAP:
             return some, len(some.rows), True
