@@ -486,14 +486,6 @@ def linked_places(ids: set[int]) -> tuple[dict[int, LinkedPlace], dict[int, dict
 MAP_PLACES = 200
 
 
-def facets(entries: QuerySet, limit: int = 10, *, exact: bool = True, sample: int = COUNT_CAP) -> Facets:
-    """Counts per ticker, country, region, person and day within the current result set.
-
-    At most `sample` hits are counted, the newest: all of them when the count is exact (it is at
-    most the cap), otherwise the note says so."""
-    return facets_of(NewestHits.read(entries, sample, links=True), limit, sample=None if exact else sample)
-
-
 def facets_of(newest: NewestHits, limit: int = 10, *, sample: int | None = None) -> Facets:
     """The facets of hits read with their link arrays (NewestHits.read(links=True)), counted
     here: the arrays came with the hits, and only the places and people they name are read.
@@ -565,13 +557,6 @@ def _days(first: date, last: date) -> list[date]:
 def _month_end(day: date) -> date:
     following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
     return following - timedelta(days=1)
-
-
-def timeline(entries: QuerySet, criteria: Criteria, *, exact: bool = True, sample: int = COUNT_CAP) -> Timeline | None:
-    """Hits per Berlin day over the span of the newest `sample` hits (or the asked date range,
-    when it is short); per hour when that span is one or two days, per month when it is longer
-    than MAX_DAY_BARS."""
-    return timeline_of(NewestHits.read(entries, sample), criteria, sample=None if exact else sample)
 
 
 def timeline_of(newest: NewestHits, criteria: Criteria, *, sample: int | None = None) -> Timeline | None:

@@ -83,11 +83,11 @@ def test_relevance_pages_are_numbered(client, long_ticker):
 def test_facets_of_a_huge_result_count_only_its_newest_hits(client, long_ticker, monkeypatch):
     from tickerarchive.models import Entry
 
-    capped = search.facets(Entry.objects.all(), exact=False, sample=10)
+    newest = search.NewestHits.read(Entry.objects.all(), search.COUNT_CAP, links=True)
+    capped = search.facets_of(newest.newest(10), sample=10)
     assert capped.sample == 10 and capped.tickers == [{"slug": "langer-ticker", "name": "Langer Ticker", "count": 10}]
-    assert search.facets(Entry.objects.all()).tickers[0]["count"] == 45
+    assert search.facets_of(newest).tickers[0]["count"] == 45
     monkeypatch.setattr(search, "COUNT_CAP", 30)
-    monkeypatch.setattr(search.facets, "__kwdefaults__", {"exact": True, "sample": 30})
     page = client.get("/", {"ticker": "langer-ticker"})
     assert page.context["result"].facets.tickers[0]["count"] == 30
     assert "Gezählt in den neuesten 30 Treffern" in page.content.decode()

@@ -112,7 +112,7 @@ def test_a_long_span_is_drawn_per_month(client, around_midnight, tmp_path):
 
 
 def test_a_huge_result_counts_only_its_newest_hits_and_says_so(client, around_midnight):
-    timeline = search.timeline(Entry.objects.all(), search.Criteria(), exact=False, sample=2)
+    timeline = search.timeline_of(search.NewestHits.read(Entry.objects.all(), 2), search.Criteria(), sample=2)
     assert {bar.start.date(): bar.count for bar in timeline.bars if bar.count} == {date(2025, 11, 14): 1, date(2025, 11, 16): 1}
     assert timeline.sample == 2
 
