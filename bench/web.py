@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import random
+import runpy
 import shutil
 import signal
 import subprocess
@@ -168,12 +169,12 @@ def measured(run, master: int) -> dict:
 
 @contextlib.contextmanager
 def serving(code: Path, env: dict, options: list[str]):
-    """gunicorn with the checkout's gunicorn.conf.py (as `make run`), and these options over it."""
-    config = ["--config", str(code / "gunicorn.conf.py")] if (code / "gunicorn.conf.py").exists() else []
+    """gunicorn started in the checkout, so that it reads that checkout's gunicorn.conf.py (as
+    `make run`; an older checkout without one gets gunicorn's defaults), these options over it."""
     server = subprocess.Popen(
         [str(Path(common.PYTHON).parent / "gunicorn"), "tickerarchive.wsgi:application", "--bind", f"127.0.0.1:{PORT}",
-         *config, *options, "--chdir", str(code)],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(common.OUT / "gunicorn.log", "wb"),
+         *options],
+        cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=open(common.OUT / "gunicorn.log", "wb"),
     )
     try:
         for _ in range(150):
@@ -235,6 +236,12 @@ MIX_TEXT = {
 }
 
 
+def configured_workers(code: Path) -> int | str:
+    """The workers the checkout's gunicorn.conf.py asks for (its own computation, not a copy)."""
+    config = code / "gunicorn.conf.py"
+    return runpy.run_path(str(config))["workers"] if config.exists() else "gunicorn's default of 1"
+
+
 def write_results(args, code: Path, modes: list[str], mixes: dict, results: dict, warm: dict) -> None:
     served = f", serving {args.label or code}" if code != common.ROOT else ""
     lines = [
@@ -244,7 +251,7 @@ def write_results(args, code: Path, modes: list[str], mixes: dict, results: dict
         + f"--rounds {args.rounds} --search-urls {args.search_urls} --entry-urls {args.entry_urls} --modes {args.modes}"
         + (f" --code {code}" if code != common.ROOT else "") + "`" + served, "",
         "gunicorn as `make run` serves (gunicorn.conf.py" + (f", with `{args.gunicorn}` over it" if args.gunicorn else "")
-        + f"; {os.environ.get('WEB_CONCURRENCY') or 2 * os.cpu_count()} workers), wrk with {args.clients} "
+        + f"; {configured_workers(code)} workers), wrk with {args.clients} "
         f"connections for {args.seconds} s per round over {SEQUENCE_LENGTH:,} requests in Zipf order (exponent "
         f"{ZIPF_EXPONENT:g}) of "
         + " and of ".join(MIX_TEXT[name].format(count=len(paths), fixed=len(search_paths())) for name, paths in mixes.items())
