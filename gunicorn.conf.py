@@ -5,7 +5,7 @@ closes it after the answer: a request then waits in the listening socket for whi
 is free first. A page missing from the page cache (up to a second at a million entries) so
 holds up no request but its own. With threads and kept-alive connections each worker queued
 the requests of its own connections behind a slow one: at 1,000,000 entries that gave a p95
-of 4.3 s instead of 43 ms (bench/RESULTS.md).
+of 4.3 s and statement timeouts; served as below, 28 ms (bench/RESULTS.md, "HTTP").
 
 gthread rather than the sync worker, although one thread: its main thread keeps telling the
 arbiter that the worker is alive while an export streams for minutes, where a sync worker
