@@ -51,7 +51,11 @@ ROLE_AUTOMATON.make_automaton()
 # `Gouverneur Oleh Kiper`, or `Gouverneur der Region X, Wladyslaw G.`: one pattern, tried at each
 # role word (the two cannot both match: the second starts with a lower-case word).
 AFTER_ROLE = re.compile(rf"\s+(?:(?:des|der|von|in|im|aus)\s[^,.;:!?\"]{{1,80}},\s+)?{PERSON_NAME}\b")
-NAME_THEN_ROLE = re.compile(rf"\b{PERSON_NAME},\s+(?:der\s+|die\s+)?(?:\w+\s+)??(?P<role>[\w-]+)")  # `Tymur Tkachenko, Leiter der ...`
+# `Bohdan Tkachenko, Leiter der ...`: tried backwards from each role word, ending where it starts
+# (scanning the whole text for names followed by a comma cost more than the rest of linking).
+NAME_BEFORE_ROLE = re.compile(rf"\b{PERSON_NAME},\s+(?:der\s+|die\s+)?\Z")
+# How far before a role word a name can start (two long name parts, comma, article).
+NAME_BEFORE_ROLE_REACH = 120
 
 
 def role_mentions(text: str):
@@ -59,20 +63,23 @@ def role_mentions(text: str):
     role_ends = list(_role_word_ends(text))
     if not role_ends:
         return  # neither pattern can yield without a role word
+    before_role = []
     for end in role_ends:
+        start = end
+        while start > 0 and _is_word_char(text[start - 1]):
+            start -= 1
         match = AFTER_ROLE.match(text, end)
         if match:
-            start = end
-            while start > 0 and _is_word_char(text[start - 1]):
-                start -= 1
             yield text[start:end], match["first"], match["last"]
-    for match in NAME_THEN_ROLE.finditer(text):
-        if match["role"].lower().endswith(ROLE_ENDINGS):
-            yield match["role"], match["first"], match["last"]
+        before_role.append((start, end))
+    for start, end in before_role:
+        match = NAME_BEFORE_ROLE.search(text, max(0, start - NAME_BEFORE_ROLE_REACH), start)
+        if match:
+            yield text[start:end], match["first"], match["last"]
 
 
 def _is_word_char(char: str) -> bool:
-    """`[\w-]` without a regex call: this test runs at every hit of a role ending."""
+    """A word character as `[\\w-]` has it, without a regex call: this runs at every hit of a role ending."""
     return char.isalnum() or char in "_-"
 
 
