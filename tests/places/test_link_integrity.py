@@ -145,6 +145,35 @@ def test_a_delete_under_repeatable_read_is_refused(linked_entry):
     assert Place.objects.filter(name="Atlantida").exists()
 
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_link_to_an_entry_being_deleted_waits_for_the_delete_and_is_refused(linked_entry, lock_monitor):
+    # The entry's delete is not committed yet when the link is written: the link waits, then fails.
+    atlantis = Place.objects.get(name="Atlantis")
+    with psycopg.connect(subprocess_database_url()) as editor, psycopg.connect(subprocess_database_url()) as linking:
+        editor.execute("DELETE FROM tickerarchive_entry WHERE id = %s", [linked_entry.pk])
+        outcome = []
+
+        def link():
+            try:
+                linking.execute(
+                    "INSERT INTO tickerarchive_entryplace (entry_id, place_id, mentions, origin, removed) "
+                    "VALUES (%s, %s, 1, 'editor', false)", [linked_entry.pk, atlantis.pk])
+                linking.commit()
+                outcome.append("linked")
+            except psycopg.errors.ForeignKeyViolation:
+                linking.rollback()
+                outcome.append("refused")
+
+        linking_pid = linking.info.backend_pid
+        linker = threading.Thread(target=link, daemon=True)
+        linker.start()
+        assert wait_until(lambda: lock_monitor(linking_pid))  # waits for the delete
+        editor.commit()
+        linker.join(WAIT)
+    assert outcome == ["refused"]
+    assert dangling_links() == 0 and not EntryPlace.objects.filter(place=atlantis).exists()
+
 # --- an editor and an ingest at the same time ---------------------------------------------
 
 @pytest.fixture
