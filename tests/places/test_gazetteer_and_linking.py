@@ -101,7 +101,6 @@ def test_discovered_person_is_a_suggestion_linked_with_later_surname_mentions(ga
     assert EntryPerson.objects.get(person=person).mentions == 2
 
 
-
 def test_person_named_before_the_role_is_discovered_too(gazetteer, tmp_path):
     # The name comes first and the role after a comma; in a list of names, the one right
     # before the role is the person holding it.
@@ -111,6 +110,7 @@ def test_person_named_before_the_role_is_discovered_too(gazetteer, tmp_path):
     ]))
     suggested = dict(Person.objects.filter(status=Person.Status.SUGGESTED).values_list("name", "role"))
     assert suggested == {"Bohdan Tkachenko": "Leiter", "Iwan Petrenko": "Sprecher"}
+
 
 def test_relink_keeps_editor_links_and_removals(gazetteer, tmp_path):
     ingest(tmp_path, "c.txt", DraftEntry("09:00", "Explosionen in Kiew", ["Auch Charkiw meldet Angriffe."]))

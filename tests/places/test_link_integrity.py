@@ -145,7 +145,6 @@ def test_a_delete_under_repeatable_read_is_refused(linked_entry):
     assert Place.objects.filter(name="Atlantida").exists()
 
 
-
 @pytest.mark.django_db(transaction=True)
 def test_a_link_to_an_entry_being_deleted_waits_for_the_delete_and_is_refused(linked_entry, lock_monitor):
     # The entry's delete is not committed yet when the link is written: the link waits, then fails.
@@ -173,6 +172,7 @@ def test_a_link_to_an_entry_being_deleted_waits_for_the_delete_and_is_refused(li
         linker.join(WAIT)
     assert outcome == ["refused"]
     assert dangling_links() == 0 and not EntryPlace.objects.filter(place=atlantis).exists()
+
 
 # --- an editor and an ingest at the same time ---------------------------------------------
 
