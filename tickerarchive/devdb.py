@@ -36,7 +36,8 @@ MAX_SHARED_BUFFERS_MB = 2048
 def memory_settings() -> list[str]:
     """A quarter of the machine's memory for PostgreSQL's own cache, up to 2 GB (the default is
     128 MB). With 128 MB, writing a million entries evicted the pages of the indexes it was
-    inserting into, over and over: ingest with linking took 399 s, with 2 GB 314 s."""
+    inserting into, over and over: ingest with linking took 399 s, with 2 GB 314 s (one run
+    each, bench/ingest.py)."""
     try:
         total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     except (ValueError, OSError, AttributeError):

@@ -372,6 +372,7 @@ class EntryPlace(models.Model):
     # check of each row cost more than writing the rows): once per statement they lock the
     # entries and places named and refuse missing ones, and a delete of an entry or place
     # removes the links that Django's cascade could not see (committed by a concurrent ingest).
+    # The trigger functions plan at each call (migration 0010): a replacement must keep that.
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     place = models.ForeignKey(Place, on_delete=models.CASCADE, db_constraint=False)
     mentions = models.PositiveSmallIntegerField(default=1)
