@@ -8,7 +8,6 @@ a duplicate.
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models, transaction
-from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -367,14 +366,16 @@ class LinkOrigin(models.TextChoices):
 
 
 class EntryPlace(models.Model):
-    # No index of its own: the unique key (entry, place) starts with it. The references are
-    # checked by triggers of migration 0005 instead of foreign-key constraints (PostgreSQL's
-    # check of each row cost more than writing the rows): once per statement they lock the
-    # entries and places named and refuse missing ones, and a delete of an entry or place
-    # removes the links that Django's cascade could not see (committed by a concurrent ingest).
+    # No index of its own: the unique key (entry, place) starts with it. One index by place
+    # (place, removed, entry) serves both the links to a place (deleting or merging it, removed
+    # links included) and its entry counts (migration 0011). The references are checked by
+    # triggers of migration 0005 instead of foreign-key constraints (PostgreSQL's check of each
+    # row cost more than writing the rows): once per statement they lock the entries and places
+    # named and refuse missing ones, and a delete of an entry or place removes the links that
+    # Django's cascade could not see (committed by a concurrent ingest).
     # The trigger functions plan at each call (migration 0010): a replacement must keep that.
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
-    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_constraint=False)
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     mentions = models.PositiveSmallIntegerField(default=1)
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     # An editor removed this link: relinking must not bring it back.
@@ -385,13 +386,13 @@ class EntryPlace(models.Model):
         verbose_name = "Ort im Eintrag"
         verbose_name_plural = "Orte im Eintrag"
         constraints = [models.UniqueConstraint(fields=["entry", "place"], name="entry_place_unique")]
-        indexes = [models.Index(fields=["place", "entry"], name="entryplace_place_entry", condition=Q(removed=False))]
+        indexes = [models.Index(fields=["place", "removed", "entry"], name="entryplace_by_place")]
 
 
 class EntryPerson(models.Model):
-    # As in EntryPlace: no index of its own, references checked by triggers.
+    # As in EntryPlace: no index of its own, one index by person, references checked by triggers.
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_constraint=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     mentions = models.PositiveSmallIntegerField(default=1)
     origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
     removed = models.BooleanField(default=False)
@@ -401,7 +402,7 @@ class EntryPerson(models.Model):
         verbose_name = "Person im Eintrag"
         verbose_name_plural = "Personen im Eintrag"
         constraints = [models.UniqueConstraint(fields=["entry", "person"], name="entry_person_unique")]
-        indexes = [models.Index(fields=["person", "entry"], name="entryperson_person_entry", condition=Q(removed=False))]
+        indexes = [models.Index(fields=["person", "removed", "entry"], name="entryperson_by_person")]
 
 
 def refers_to_missing_row(error: BaseException) -> bool:
