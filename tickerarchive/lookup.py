@@ -1,35 +1,23 @@
 """Find places and people by name or alias: case- and accent-insensitive, small typos tolerated.
 
-No pg_trgm: SQL narrows the candidates to names whose folded form shares the first two
-letters (or contains the query), difflib ranks them in Python.
+No pg_trgm: SQL narrows the candidates to names whose folded form (stored with each name,
+models.Folded) shares the first two letters or contains the query; difflib ranks them in Python.
 """
 from __future__ import annotations
 
 import difflib
 import unicodedata
 
-from django.db.models import Count, Func, Q, QuerySet, TextField, Value
+from django.db.models import Count, Q, QuerySet
 
 from tickerarchive.models import Person, PersonAlias, Place, PlaceAlias
 
-ACCENTED = "ÀÁÂÃÄÅàáâãäåÈÉÊËèéêëÌÍÎÏìíîïÒÓÔÕÖòóôõöÙÚÛÜùúûüÇçÑñŠšŽžČčĆćŁłŚśŹźŻżÝýÿ’'"
-PLAIN = "AAAAAAaaaaaaEEEEeeeeIIIIiiiiOOOOOoooooUUUUuuuuCcNnSsZzCcCcLlSsZzZzYyy"
 LIMIT = 20
 
 
 def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.replace("ß", "ss"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch) and ch not in "’'").casefold()
-
-
-class Folded(Func):
-    """lower(translate(name, accented, plain)): the SQL side of fold(), for narrowing only."""
-
-    function = "lower"
-    output_field = TextField()
-
-    def __init__(self, expression):
-        super().__init__(Func(expression, Value(ACCENTED), Value(PLAIN), function="translate", output_field=TextField()))
 
 
 def _best(q: str, named: dict[int, set[str]]) -> list[int]:
@@ -58,8 +46,8 @@ def _candidates(owner_model, alias_model, owner: str, q: str) -> dict[int, set[s
         return {}
     narrow = Q(folded__startswith=wanted[:2]) | Q(folded__contains=wanted)
     named: dict[int, set[str]] = {}
-    owners = owner_model.objects.annotate(folded=Folded("name")).filter(narrow).values_list("pk", "name")[:2000]
-    aliases = alias_model.objects.annotate(folded=Folded("name")).filter(narrow).values_list(f"{owner}_id", "name")[:5000]
+    owners = owner_model.objects.filter(narrow).values_list("pk", "name")[:2000]
+    aliases = alias_model.objects.filter(narrow).values_list(f"{owner}_id", "name")[:5000]
     for pk, name in [*owners, *aliases]:
         named.setdefault(pk, set()).add(name)
     return named

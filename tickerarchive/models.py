@@ -8,6 +8,7 @@ a duplicate.
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models, transaction
+from django.db.models import Func, Value
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,28 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from ingest.parser import LINE_BREAK_RE
+
+
+# Name folding in SQL, the database's side of lookup.fold(): accents and apostrophes dropped,
+# lower case. Stored with each name and alias (`folded`), because translate() on every alias
+# at each lookup cost 110 ms for 15,000 aliases, and comparing stored forms 3 ms.
+ACCENTED = "ÀÁÂÃÄÅàáâãäåÈÉÊËèéêëÌÍÎÏìíîïÒÓÔÕÖòóôõöÙÚÛÜùúûüÇçÑñŠšŽžČčĆćŁłŚśŹźŻżÝýÿ’'"
+PLAIN = "AAAAAAaaaaaaEEEEeeeeIIIIiiiiOOOOOoooooUUUUuuuuCcNnSsZzCcCcLlSsZzZzYyy"
+
+
+class Folded(Func):
+    """lower(translate(name, accented, plain)), for narrowing the candidates of a lookup only."""
+
+    function = "lower"
+    output_field = models.TextField()
+
+    def __init__(self, expression):
+        super().__init__(Func(expression, Value(ACCENTED), Value(PLAIN), function="translate",
+                              output_field=models.TextField()))
+
+
+def folded_name() -> models.GeneratedField:
+    return models.GeneratedField(expression=Folded("name"), output_field=models.TextField(), db_persist=True)
 
 
 class Ticker(models.Model):
@@ -244,7 +267,8 @@ class Place(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     geonames_id = models.PositiveBigIntegerField(null=True, blank=True, unique=True)
-    history = HistoricalRecords()
+    folded = folded_name()
+    history = HistoricalRecords(excluded_fields=["folded"])
 
     class Meta:
         ordering = ["name"]
@@ -309,6 +333,7 @@ def _merge_named(survivor, duplicates, *, link_model, link_field, alias_model, r
 class PlaceAlias(models.Model):
     place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=200)
+    folded = folded_name()
 
     class Meta:
         verbose_name = "Schreibweise"
@@ -330,7 +355,8 @@ class Person(models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     role = models.CharField("Rolle", max_length=200, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
-    history = HistoricalRecords()
+    folded = folded_name()
+    history = HistoricalRecords(excluded_fields=["folded"])
 
     class Meta:
         ordering = ["name"]
@@ -349,6 +375,7 @@ class Person(models.Model):
 class PersonAlias(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=200)
+    folded = folded_name()
 
     class Meta:
         verbose_name = "Schreibweise"
