@@ -7,7 +7,8 @@ The archive is the generated corpus of that size ingested (with linking) into th
 the FilterSet and `run_search` as /api/entries/ does (count and page), and again with facets
 as the search page shows them; then the same query in a tantivy index of the same entries
 (German stemming, the same filters as fast fields), with count and the same facets as
-aggregations. p50 and p95 over the repetitions, after one warm-up run.
+aggregations. p50 and p95 over the repetitions, after one warm-up run. Then the place and
+person lookups of /api/places/ and /api/people/, through their views.
 """
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ QUERIES = [
     ("no query (newest)", {}),
 ]
 ORDERS = ("newest", "relevance")
+# (label, API path, q) of /api/places/ and /api/people/: names, a genitive, a typo, a prefix.
+LOOKUPS = [
+    ("city", "/api/places/", "Kiew"),
+    ("city and region", "/api/places/", "Odessa"),
+    ("typo", "/api/places/", "Noworosijsk"),
+    ("prefix", "/api/places/", "Sapor"),
+    ("person", "/api/people/", "Selenskyj"),
+    ("genitive", "/api/people/", "Putins"),
+]
 
 
 def setup_django(database: str) -> None:
@@ -93,6 +103,18 @@ def archive_search(params: dict, with_facets: bool):
     assert filterset.is_valid(), filterset.error_messages()
     result = run_search(filterset.criteria, filterset.qs, with_facets=with_facets)
     return result.count if result.count_is_exact else f">{result.count:,}"
+
+
+def archive_lookup(path: str, q: str) -> int:
+    """A place or person lookup as /api/places/ and /api/people/ answer it: the number of results."""
+    import json
+
+    from django.test import RequestFactory
+
+    from tickerarchive import api
+
+    view = api.places if path == "/api/places/" else api.people
+    return len(json.loads(view(RequestFactory().get(path, {"q": q})).content)["results"])
 
 
 # --- tantivy --------------------------------------------------------------------------------
@@ -258,6 +280,15 @@ def main() -> None:
         f"by relevance {worst['relevance']:.0f} ms (target 150). Hits: the archive's capped count "
         "(tantivy's exact count in brackets).",
     ]
+    lines += [
+        "", "Place and person lookups through their API views (names and aliases folded, typos ranked, "
+        "entry counts), milliseconds:", "",
+        "| lookup | results | p50 / p95 |", "| --- | --- | --- |",
+    ]
+    for label, path, q in LOOKUPS:
+        times, results = timed(lambda: archive_lookup(path, q), args.repeat)
+        lines.append(f"| {label} `{path}?q={q}` | {results} | {common.median(times):.0f} / {common.percentile(times, 0.95):.0f} |")
+        print(lines[-1], flush=True)
     common.write_section(f"search {args.entries}", "\n".join(lines))
 
 
