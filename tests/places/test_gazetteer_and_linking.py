@@ -147,6 +147,15 @@ def test_places_api_is_case_accent_and_typo_tolerant(gazetteer, client, q, expec
     assert set(results[0]) == {"slug", "name", "kind", "parent", "aliases", "entry_count"}
 
 
+def test_places_api_finds_a_place_by_the_name_an_editor_gave_it(gazetteer, client):
+    """The folded names the lookup compares are stored: a renamed place is found by its new name."""
+    place = Place.objects.get(name="Tschornomorsk")
+    place.name = "Čornomorsk-Hafenstadt"
+    place.save()
+    results = client.get("/api/places/", {"q": "cornomorsk-hafenstadt"}).json()["results"]
+    assert results and results[0]["name"] == "Čornomorsk-Hafenstadt", [r["name"] for r in results[:5]]
+
+
 def test_people_api(gazetteer, client):
     for q in ("Selenskyj", "zelensky", "selenskij", "Putins"[:-1]):
         results = client.get("/api/people/", {"q": q}).json()["results"]

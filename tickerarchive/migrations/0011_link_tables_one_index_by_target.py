@@ -5,8 +5,8 @@ on the target alone (deleting or merging a place finds its links, removed ones i
 a partial (target, entry) index of the links not removed (the entry counts). One index
 (target, removed, entry) serves both, as a prefix. Inserting a dump's 120 link rows into a
 copy of the table took 1.87 ms with the four indexes and 1.66 ms with three (medians of 2,000
-alternating inserts). The place and person lookups' counts at 1,000,000 entries took the same
-time with either (27-200 ms, medians of 5).
+alternating inserts). The place and person lookups took the same time with either (27-200 ms
+at 1,000,000 entries, medians of 5).
 
 The new indexes are built before the old ones are dropped, so no query goes without one.
 """
