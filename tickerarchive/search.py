@@ -594,9 +594,20 @@ WORD_RE = re.compile(r"[\wÄÖÜäöüß]{3,}")
 TYPO_PREFIX = 5
 
 
+# An excluded word or phrase of websearch syntax: `-Kiew`, `-"Region Odessa"`.
+EXCLUDED_RE = re.compile(r'(?:^|(?<=\s))-("[^"]*"|\S+)')
+
+
+def split_exclusions(q: str) -> tuple[str, list[str]]:
+    """(the query without its exclusions, the excluded words and phrases)."""
+    q = clean_query(q)
+    return EXCLUDED_RE.sub(" ", q), EXCLUDED_RE.findall(q)
+
+
 def prefix_query(q: str, length: int | None = None) -> str | None:
-    """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`."""
-    words = [w[:length] if length else w for w in WORD_RE.findall(clean_query(q))]
+    """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`. Exclusions are left
+    out: they are no word beginnings to look for (prefix_filter keeps them out of the hits)."""
+    words = [w[:length] if length else w for w in WORD_RE.findall(split_exclusions(q)[0])]
     words = [w for w in words if len(w) >= 3]
     return " & ".join(f"{w}:*" for w in words) if words else None
 
@@ -605,7 +616,11 @@ def prefix_filter(queryset: QuerySet, q: str, length: int | None = None) -> Quer
     tsquery = prefix_query(q, length)
     if not tsquery:
         return None
-    return queryset.filter(search_vector=SearchQuery(tsquery, search_type="raw", config=CONFIG))
+    wanted = SearchQuery(tsquery, search_type="raw", config=CONFIG)
+    # Each exclusion on its own (`-der` alone is a stop word, which PostgreSQL leaves out).
+    for excluded in split_exclusions(q)[1]:
+        wanted &= ~SearchQuery(excluded, search_type="websearch", config=CONFIG)
+    return queryset.filter(search_vector=wanted)
 
 
 def did_you_mean(q: str, texts: list[str]) -> str | None:

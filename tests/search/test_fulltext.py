@@ -60,6 +60,17 @@ def test_zero_hits_suggest_a_spelling_and_show_word_beginnings(client, archive):
     assert "Hafen von Noworossijsk erneut getroffen" in page
 
 
+def test_word_beginnings_after_zero_hits_keep_the_exclusions(client, archive):
+    """`Noworosijsk -Ölexport` finds nothing as typed; the word beginnings shown instead must
+    still leave out the Ölexport entry, not look for it."""
+    widened = headlines(client, q="Noworosijsk -Ölexport")
+    assert "Hafen von Noworossijsk erneut getroffen" in widened
+    assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" not in widened
+    assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" in headlines(client, q="Noworosijsk")
+    # Excluding only a stop word excludes nothing, as in the search itself.
+    assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" in headlines(client, q="Noworosijsk -der")
+
+
 def test_keyword_search_uses_the_gin_index(archive):
     from tickerarchive.search import full_text_filter
 
