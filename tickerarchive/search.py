@@ -604,12 +604,23 @@ def split_exclusions(q: str) -> tuple[str, list[str]]:
     return EXCLUDED_RE.sub(" ", q), EXCLUDED_RE.findall(q)
 
 
+# websearch syntax's OR between two words (any case, as websearch_to_tsquery reads it)
+OR_RE = re.compile(r"\s+or\s+", re.IGNORECASE)
+
+
 def prefix_query(q: str, length: int | None = None) -> str | None:
-    """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`. Exclusions are left
-    out: they are no word beginnings to look for (prefix_filter keeps them out of the hits)."""
-    words = [w[:length] if length else w for w in WORD_RE.findall(split_exclusions(q)[0])]
-    words = [w for w in words if len(w) >= 3]
-    return " & ".join(f"{w}:*" for w in words) if words else None
+    """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`; `Kraftw OR Umspannw`
+    → `(kraftw:*) | (umspannw:*)`. Exclusions are left out: they are no word beginnings to look
+    for (prefix_filter keeps them out of the hits)."""
+    alternatives = []
+    for alternative in OR_RE.split(split_exclusions(q)[0]):
+        words = [w[:length] if length else w for w in WORD_RE.findall(alternative)]
+        words = [w for w in words if len(w) >= 3]
+        if words:
+            alternatives.append(" & ".join(f"{w}:*" for w in words))
+    if len(alternatives) > 1:
+        return " | ".join(f"({a})" for a in alternatives)
+    return alternatives[0] if alternatives else None
 
 
 def prefix_filter(queryset: QuerySet, q: str, length: int | None = None) -> QuerySet | None:

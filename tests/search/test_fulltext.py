@@ -71,6 +71,12 @@ def test_word_beginnings_after_zero_hits_keep_the_exclusions(client, archive):
     assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" in headlines(client, q="Noworosijsk -der")
 
 
+def test_word_beginnings_after_zero_hits_keep_an_or(client, archive):
+    """Neither `Noworosijsk` nor `Waffenru` is a word of the archive: entries that begin a word
+    like either are shown, not only those (here none) that have both."""
+    assert "Waffenruhe in Gaza hält" in headlines(client, q="Noworosijsk OR Waffenru")
+
+
 def test_keyword_search_uses_the_gin_index(archive):
     from tickerarchive.search import full_text_filter
 
