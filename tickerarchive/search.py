@@ -608,12 +608,12 @@ def split_exclusions(q: str) -> tuple[str, list[str]]:
 OR_RE = re.compile(r"\s+or\s+", re.IGNORECASE)
 
 
-def prefix_query(q: str, length: int | None = None) -> str | None:
+def prefix_query(text: str, length: int | None = None) -> str | None:
     """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`; `Kraftw OR Umspannw`
-    → `(kraftw:*) | (umspannw:*)`. Exclusions are left out: they are no word beginnings to look
-    for (prefix_filter keeps them out of the hits)."""
+    → `(kraftw:*) | (umspannw:*)`. `text` is the query without its exclusions (split_exclusions):
+    they are no word beginnings to look for."""
     alternatives = []
-    for alternative in OR_RE.split(split_exclusions(q)[0]):
+    for alternative in OR_RE.split(text):
         words = [w[:length] if length else w for w in WORD_RE.findall(alternative)]
         words = [w for w in words if len(w) >= 3]
         if words:
@@ -624,13 +624,15 @@ def prefix_query(q: str, length: int | None = None) -> str | None:
 
 
 def prefix_filter(queryset: QuerySet, q: str, length: int | None = None) -> QuerySet | None:
-    tsquery = prefix_query(q, length)
+    """Entries with the word beginnings of q, and none of its exclusions."""
+    text, exclusions = split_exclusions(q)
+    tsquery = prefix_query(text, length)
     if not tsquery:
         return None
     wanted = SearchQuery(tsquery, search_type="raw", config=CONFIG)
     # Each exclusion on its own (`-der` alone is a stop word, which PostgreSQL leaves out).
-    for excluded in split_exclusions(q)[1]:
-        wanted &= ~SearchQuery(excluded, search_type="websearch", config=CONFIG)
+    for excluded in exclusions:
+        wanted &= ~websearch(excluded)
     return queryset.filter(search_vector=wanted)
 
 
@@ -705,14 +707,11 @@ def run_search(criteria: Criteria, entries: QuerySet, *, after: str | None = Non
     )
 
 
-EXCLUSION_RE = re.compile(r"(?:^|\s)-\S")
-
-
 def estimate_unsure(q: str) -> bool:
     """Whether PostgreSQL may expect many more hits than there are, and so walk the whole table
     newest first looking for them: a phrase (estimated as its words ANDed) and an exclusion
     (`Kiew -Kiew` is estimated as `Kiew`). Word-beginning fallbacks are such queries too."""
-    return '"' in q or bool(EXCLUSION_RE.search(q))
+    return '"' in q or bool(EXCLUDED_RE.search(q))
 
 
 def _counted(entries: QuerySet, *, newest_too: bool, rank_q: str | None = None, links: bool = False,
