@@ -608,32 +608,39 @@ def split_exclusions(q: str) -> tuple[str, list[str]]:
 OR_RE = re.compile(r"\s+or\s+", re.IGNORECASE)
 
 
-def prefix_query(text: str, length: int | None = None) -> str | None:
-    """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`; `Kraftw OR Umspannw`
-    → `(kraftw:*) | (umspannw:*)`. `text` is the query without its exclusions (split_exclusions):
-    they are no word beginnings to look for."""
-    alternatives = []
-    for alternative in OR_RE.split(text):
-        words = [w[:length] if length else w for w in WORD_RE.findall(alternative)]
-        words = [w for w in words if len(w) >= 3]
-        if words:
-            alternatives.append(" & ".join(f"{w}:*" for w in words))
-    if len(alternatives) > 1:
-        return " | ".join(f"({a})" for a in alternatives)
-    return alternatives[0] if alternatives else None
+def prefix_query(alternative: str, length: int | None = None) -> str | None:
+    """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`; `Hafen Nowoross` →
+    `hafen:* & nowoross:*`. `alternative` is one side of an OR, without the query's exclusions
+    (split_exclusions): they are no word beginnings to look for."""
+    words = [w[:length] if length else w for w in WORD_RE.findall(alternative)]
+    words = [w for w in words if len(w) >= 3]
+    return " & ".join(f"{w}:*" for w in words) or None
 
 
-def prefix_filter(queryset: QuerySet, q: str, length: int | None = None) -> QuerySet | None:
-    """Entries with the word beginnings of q, and none of its exclusions."""
-    text, exclusions = split_exclusions(q)
-    tsquery = prefix_query(text, length)
-    if not tsquery:
-        return None
+def without_exclusions(queryset: QuerySet, tsquery: str, exclusions: list[str]) -> QuerySet:
+    """Entries matching a raw tsquery of word beginnings, and none of the exclusions."""
     wanted = SearchQuery(tsquery, search_type="raw", config=CONFIG)
     # Each exclusion on its own (`-der` alone is a stop word, which PostgreSQL leaves out).
     for excluded in exclusions:
         wanted &= ~websearch(excluded)
     return queryset.filter(search_vector=wanted)
+
+
+def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
+    """Entries with the word beginnings of q, and none of its exclusions. Each OR alternative
+    is widened on its own: its whole words as beginnings where that finds entries, else their
+    first TYPO_PREFIX letters (`Noworosijsk OR Waffenru` → `nowor:* | waffenru:*`)."""
+    text, exclusions = split_exclusions(q)
+    found = []
+    for alternative in OR_RE.split(text):
+        for length in (None, TYPO_PREFIX):
+            tsquery = prefix_query(alternative, length)
+            if tsquery and without_exclusions(queryset, tsquery, exclusions).exists():
+                found.append(tsquery)
+                break
+    if not found:
+        return None
+    return without_exclusions(queryset, " | ".join(f"({t})" for t in found), exclusions)
 
 
 def did_you_mean(q: str, texts: list[str]) -> str | None:
@@ -654,12 +661,11 @@ def did_you_mean(q: str, texts: list[str]) -> str | None:
 
 def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
     base = filter_entries(Criteria(**{**criteria.__dict__, "q": ""}))
-    for length in (None, TYPO_PREFIX):
-        widened = prefix_filter(base, criteria.q, length)
-        if widened is not None and widened.exists():
-            sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
-            return widened, did_you_mean(criteria.q, [" ".join(pair) for pair in sample])
-    return None, None
+    widened = prefix_filter(base, criteria.q)
+    if widened is None:
+        return None, None
+    sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
+    return widened, did_you_mean(criteria.q, [" ".join(pair) for pair in sample])
 
 
 # --- one search, as the page and the API run it ----------------------------------------

@@ -77,6 +77,19 @@ def test_word_beginnings_after_zero_hits_keep_an_or(client, archive):
     assert "Waffenruhe in Gaza hält" in headlines(client, q="Noworosijsk OR Waffenru")
 
 
+def test_each_or_alternative_gets_its_own_word_beginnings(client, archive):
+    """`Waffenru` begins a word as typed, `Noworosijsk` only in its first letters (a typo further
+    on): the misspelt town's entries are shown beside the Waffenruhe ones, not dropped because
+    the other alternative found something as typed."""
+    widened = headlines(client, q="Noworosijsk OR Waffenru")
+    assert "Waffenruhe in Gaza hält" in widened
+    assert "Hafen von Noworossijsk erneut getroffen" in widened
+    # An exclusion still holds for every alternative.
+    assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" in widened
+    assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" not in headlines(
+        client, q="Noworosijsk OR Waffenru -Ölexport")
+
+
 def test_keyword_search_uses_the_gin_index(archive):
     from tickerarchive.search import full_text_filter
 
