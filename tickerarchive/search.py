@@ -617,7 +617,7 @@ def prefix_query(alternative: str, length: int | None = None) -> str | None:
     return " & ".join(f"{w}:*" for w in words) or None
 
 
-def without_exclusions(queryset: QuerySet, tsquery: str, exclusions: list[str]) -> QuerySet:
+def matching_beginnings(queryset: QuerySet, tsquery: str, exclusions: list[str]) -> QuerySet:
     """Entries matching a raw tsquery of word beginnings, and none of the exclusions."""
     wanted = SearchQuery(tsquery, search_type="raw", config=CONFIG)
     # Each exclusion on its own (`-der` alone is a stop word, which PostgreSQL leaves out).
@@ -629,18 +629,18 @@ def without_exclusions(queryset: QuerySet, tsquery: str, exclusions: list[str]) 
 def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
     """Entries with the word beginnings of q, and none of its exclusions. Each OR alternative
     is widened on its own: its whole words as beginnings where that finds entries, else their
-    first TYPO_PREFIX letters (`Noworosijsk OR Waffenru` → `nowor:* | waffenru:*`)."""
+    first TYPO_PREFIX letters (`Noworosijsk OR Waffenru` → `(nowor:*) | (waffenru:*)`)."""
     text, exclusions = split_exclusions(q)
     found = []
     for alternative in OR_RE.split(text):
         for length in (None, TYPO_PREFIX):
             tsquery = prefix_query(alternative, length)
-            if tsquery and without_exclusions(queryset, tsquery, exclusions).exists():
+            if tsquery and matching_beginnings(queryset, tsquery, exclusions).exists():
                 found.append(tsquery)
                 break
     if not found:
         return None
-    return without_exclusions(queryset, " | ".join(f"({t})" for t in found), exclusions)
+    return matching_beginnings(queryset, " | ".join(f"({t})" for t in found), exclusions)
 
 
 def did_you_mean(q: str, texts: list[str]) -> str | None:
