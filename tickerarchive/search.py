@@ -146,18 +146,23 @@ def linked_to_any(column: str, ids: list[int]) -> RawSQL:
     return RawSQL(f"{array.sql} && %s::bigint[]", [list(ids)], output_field=BooleanField())
 
 
+def linked_to_names(names: NamedIn) -> Q:
+    """Entries linked to any of these places or people (an empty Q for none)."""
+    linked = Q()
+    if names.places:
+        linked |= Q(linked_to_any("place_ids", [p.pk for p in names.places]))
+    if names.people:
+        linked |= Q(linked_to_any("person_ids", [p.pk for p in names.people]))
+    return linked
+
+
 def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> QuerySet:
     entries = Entry.objects.all() if queryset is None else queryset
     if criteria.q:
         matches = Q(search_vector=websearch(clean_query(criteria.q)))
         if criteria.names is None:
             criteria.names = named_in(criteria.q)
-        names = criteria.names
-        if names.places:
-            matches |= Q(linked_to_any("place_ids", [p.pk for p in names.places]))
-        if names.people:
-            matches |= Q(linked_to_any("person_ids", [p.pk for p in names.people]))
-        entries = entries.filter(matches)
+        entries = entries.filter(matches | linked_to_names(criteria.names))
     if criteria.date_from:
         entries = entries.filter(published_at__gte=berlin_midnight(criteria.date_from))
     if criteria.date_to and criteria.date_to < date.max:  # inclusive: up to the Berlin midnight that ends the day
@@ -665,7 +670,15 @@ def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
     if widened is None:
         return None, None
     sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
-    return widened, did_you_mean(criteria.q, [" ".join(pair) for pair in sample])
+    suggestion = did_you_mean(criteria.q, [" ".join(pair) for pair in sample])
+    names = named_in(suggestion) if suggestion else NamedIn()
+    if names:
+        # The suggestion is a known name: the entries linked to it count too, as they would for
+        # the suggestion itself (`Noworosijsk` shows the Novorossijsk entries, whose spelling
+        # begins differently), and the page names the spellings.
+        criteria.names = names
+        widened = widened | base.filter(linked_to_names(names))
+    return widened, suggestion
 
 
 # --- one search, as the page and the API run it ----------------------------------------

@@ -137,6 +137,25 @@ def test_region_filter_and_name_search_use_the_links(gazetteer, tmp_path, client
     assert "Novorossijsk" in page.content.decode() and "anders schreiben" in page.content.decode()
 
 
+def test_a_misspelt_place_finds_its_entries_under_every_spelling(gazetteer, tmp_path, client):
+    """`Noworosijsk` is no word of the archive. The word beginnings shown instead (`nowor`)
+    miss the Novorossijsk spelling; the suggested name is a known place, so its links count
+    as they would for the suggestion itself, and the page names the spellings."""
+    ingest(tmp_path, "d.txt",
+           DraftEntry("12:00", "Angriff auf Noworossijsk", ["Drohnen über dem Hafen."]),
+           DraftEntry("11:00", "Hafen Novorossijsk brennt", ["Brand im Hafen."]),
+           DraftEntry("10:00", "Export über Noworossisk gestoppt", ["Der Export ruht."]),
+           DraftEntry("09:00", "Markt getroffen", ["In Tschornomorsk sterben zwei Menschen."]))
+    page = client.get("/", {"q": "Noworosijsk"})
+    result = page.context["result"]
+    assert result.suggestion == "Noworossijsk" and result.prefix_fallback
+    assert {e.headline for e in result.page.entries} == {
+        "Angriff auf Noworossijsk", "Hafen Novorossijsk brennt", "Export über Noworossisk gestoppt"}
+    assert result.count == 3 and "anders schreiben" in page.content.decode()
+    api = client.get("/api/entries/", {"q": "Noworosijsk"}).json()
+    assert len(api["results"]) == 3
+
+
 @pytest.mark.parametrize("q, expected", [
     ("Kiew", "Kiew"), ("kyiv", "Kiew"), ("SAPORISCHSCHJA", "Saporischschja"), ("Noworosijsk", "Noworossijsk"),
     ("Tschornomorsk", "Tschornomorsk"), ("chornomorsk", "Tschornomorsk"), ("Köln", "Köln"), ("koln", "Köln"),
