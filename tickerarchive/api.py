@@ -9,12 +9,22 @@ from tickerarchive import browse, export
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry
 from tickerarchive.openapi import SPEC
-from tickerarchive.search import attach_links, link_prefetches, run_search
+from tickerarchive.search import NamedIn, attach_links, link_prefetches, run_search
 from tickerarchive.views import page_number
 
 
 def _links(items) -> list[dict]:
     return [{"slug": item.slug, "name": item.name} for item in items]
+
+
+def _known_names(names: NamedIn | None) -> list[dict]:
+    """The places and people the query names: entries linked to them count, however spelt."""
+    if not names:
+        return []
+    named = [("place", p, NamedIn(places=[p])) for p in names.places]
+    named += [("person", p, NamedIn(people=[p])) for p in names.people]
+    return [{"type": kind, "slug": item.slug, "name": item.name, "spellings": one.spellings()}
+            for kind, item, one in named]
 
 
 def _page_url(request, **changes) -> str:
@@ -49,6 +59,10 @@ def entries(request):
         "count": result.count if result.count_is_exact else None,
         "count_is_exact": result.count_is_exact,
         "ranked_among_newest": page.ranked_among,
+        # What the page says above its hits, for scripts that must tell exact hits from others.
+        "suggestion": result.suggestion,
+        "word_beginnings": result.prefix_fallback,
+        "known_names": _known_names(result.criteria.names),
         "next": next_url,
         "previous": previous_url,
         "results": [

@@ -146,6 +146,19 @@ SPEC = {
                 "description": "order=relevance: nur die neuesten so vielen Treffer wurden nach Relevanz geordnet, "
                                "es gab mehr; sonst null",
             }),
+            "suggestion": nullable({
+                "type": "string",
+                "description": "„Meinten Sie“: eine nahe Schreibweise, wenn die Wörter wie eingegeben nichts fanden; sonst null",
+            }),
+            "word_beginnings": {
+                "type": "boolean",
+                "description": "die Wörter wie eingegeben fanden nichts: Treffer sind Einträge mit Wörtern, die so beginnen "
+                               "(und die zum vorgeschlagenen Namen verknüpften)",
+            },
+            "known_names": array(obj({
+                "type": {"type": "string", "enum": ["place", "person"]}, "slug": STRING, "name": STRING,
+                "spellings": {**array(STRING), "description": "Schreibweisen, unter denen Treffer mitzählen"},
+            })),
             "next": nullable(URL), "previous": nullable(URL),
             "results": array(ref("EntrySummary")),
         }),

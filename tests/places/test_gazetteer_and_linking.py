@@ -135,6 +135,9 @@ def test_region_filter_and_name_search_use_the_links(gazetteer, tmp_path, client
     page = client.get("/", {"q": "Noworossijsk"})
     assert page.context["result"].count == 2
     assert "Novorossijsk" in page.content.decode() and "anders schreiben" in page.content.decode()
+    api = client.get("/api/entries/", {"q": "Noworossijsk"}).json()
+    assert api["word_beginnings"] is False and api["suggestion"] is None
+    assert [(n["type"], n["name"]) for n in api["known_names"]] == [("place", "Noworossijsk")]
 
 
 def test_a_misspelt_place_finds_its_entries_under_every_spelling(gazetteer, tmp_path, client):
@@ -152,8 +155,11 @@ def test_a_misspelt_place_finds_its_entries_under_every_spelling(gazetteer, tmp_
     assert {e.headline for e in result.page.entries} == {
         "Angriff auf Noworossijsk", "Hafen Novorossijsk brennt", "Export über Noworossisk gestoppt"}
     assert result.count == 3 and "anders schreiben" in page.content.decode()
+    # The API says what the page says: not found as typed, the suggestion, the spellings counted.
     api = client.get("/api/entries/", {"q": "Noworosijsk"}).json()
-    assert len(api["results"]) == 3
+    assert len(api["results"]) == 3 and api["word_beginnings"] is True and api["suggestion"] == "Noworossijsk"
+    [named] = api["known_names"]
+    assert (named["type"], named["slug"]) == ("place", "noworossijsk") and "Novorossijsk" in named["spellings"]
 
 
 @pytest.mark.parametrize("q, expected", [

@@ -8,9 +8,12 @@ pytestmark = pytest.mark.django_db
 
 def test_list_shape(client, archive):
     data = client.get("/api/entries/", {"q": "Markt"}).json()
-    assert set(data) == {"count", "count_is_exact", "ranked_among_newest", "next", "previous", "results"}
+    assert set(data) == {"count", "count_is_exact", "ranked_among_newest", "suggestion", "word_beginnings",
+                         "known_names", "next", "previous", "results"}
     assert (data["count"], data["count_is_exact"], data["next"], data["previous"]) == (1, True, None, None)
     assert data["ranked_among_newest"] is None  # newest first: nothing ranked
+    # Found as typed, and no known name: nothing for the page to say above the hits.
+    assert (data["suggestion"], data["word_beginnings"], data["known_names"]) == (None, False, [])
     [item] = data["results"]
     assert set(item) == {"id", "url", "ticker", "published_at", "headline", "snippet", "places", "people"}
     entry = Entry.objects.get(pk=item["id"])
