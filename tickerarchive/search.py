@@ -613,13 +613,26 @@ def split_exclusions(q: str) -> tuple[str, list[str]]:
 OR_RE = re.compile(r"\s+or\s+", re.IGNORECASE)
 
 
+PHRASE_RE = re.compile(r'"([^"]*)"?')
+
+
 def prefix_query(alternative: str, length: int | None = None) -> str | None:
     """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`; `Hafen Nowoross` →
-    `hafen:* & nowoross:*`. `alternative` is one side of an OR, without the query's exclusions
-    (split_exclusions): they are no word beginnings to look for."""
-    words = [w[:length] if length else w for w in WORD_RE.findall(alternative)]
-    words = [w for w in words if len(w) >= 3]
-    return " & ".join(f"{w}:*" for w in words) or None
+    `hafen:* & nowoross:*`; a phrase keeps its words in order: `"Hafen Nowoross"` →
+    `(hafen:* <-> nowoross:*)`. `alternative` is one side of an OR, without the query's
+    exclusions (split_exclusions): they are no word beginnings to look for."""
+    def beginnings(text: str) -> list[str]:
+        words = [w[:length] if length else w for w in WORD_RE.findall(text)]
+        return [f"{w}:*" for w in words if len(w) >= 3]
+
+    terms = []
+    for n, part in enumerate(PHRASE_RE.split(alternative)):  # odd parts were inside quotes
+        words = beginnings(part)
+        if n % 2 and len(words) > 1:
+            terms.append("(" + " <-> ".join(words) + ")")
+        else:
+            terms += words
+    return " & ".join(terms) or None
 
 
 def matching_beginnings(queryset: QuerySet, tsquery: str, exclusions: list[str]) -> QuerySet:

@@ -86,6 +86,14 @@ def test_word_beginnings_after_zero_hits_keep_an_or(client, archive):
         client, q="Noworosijsk OR Waffenru -Ölexport")
 
 
+def test_word_beginnings_after_zero_hits_keep_a_phrase_in_order(client, archive):
+    """A misspelt phrase is widened to word beginnings in the phrase's order, side by side,
+    not to its words anywhere in the entry; without quotes the words may stand anywhere."""
+    assert headlines(client, q='"Hafen von Noworosijsk"') == ["Hafen von Noworossijsk erneut getroffen"]
+    assert headlines(client, q='"Noworosijsk Hafen"') == []
+    assert "Hafen von Noworossijsk erneut getroffen" in headlines(client, q="Noworosijsk Hafen")
+
+
 def test_keyword_search_uses_the_gin_index(archive):
     from tickerarchive.search import full_text_filter
 
