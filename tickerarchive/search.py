@@ -664,8 +664,8 @@ def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
 def did_you_mean(q: str, texts: list[str]) -> str | None:
     """Replace words of q by the closest word in texts (and known names), if any is close."""
     vocabulary = {w for text in texts for w in WORD_RE.findall(text)}
-    vocabulary |= {part for name in PlaceAlias.objects.values_list("name", flat=True) for part in name.split()}
-    vocabulary |= {part for name in PersonAlias.objects.values_list("name", flat=True) for part in name.split()}
+    for model in (Place, PlaceAlias, Person, PersonAlias):
+        vocabulary |= {part for name in model.objects.values_list("name", flat=True) for part in name.split()}
     lowered = {w.lower(): w for w in vocabulary if len(w) > 3}
     suggestion, changed = q, False
     for word in WORD_RE.findall(q):
@@ -681,7 +681,8 @@ def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
     base = filter_entries(Criteria(**{**criteria.__dict__, "q": ""}))
     widened = prefix_filter(base, criteria.q)
     if widened is None:
-        return None, None
+        # Nothing even begins so (a typo in the first letters): a known name may still be close.
+        return None, did_you_mean(criteria.q, [])
     sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
     suggestion = did_you_mean(criteria.q, [" ".join(pair) for pair in sample])
     names = named_in(suggestion) if suggestion else NamedIn()

@@ -160,6 +160,10 @@ def test_a_misspelt_place_finds_its_entries_under_every_spelling(gazetteer, tmp_
     assert len(api["results"]) == 3 and api["word_beginnings"] is True and api["suggestion"] == "Noworossijsk"
     [named] = api["known_names"]
     assert (named["type"], named["slug"]) == ("place", "noworossijsk") and "Novorossijsk" in named["spellings"]
+    # A typo in the first letters: no word begins so, but the known name is still suggested.
+    page = client.get("/", {"q": "Nowrossijsk"})
+    assert page.context["result"].count == 0 and page.context["result"].suggestion == "Noworossijsk"
+    assert "Meinten Sie" in page.content.decode()
 
 
 @pytest.mark.parametrize("q, expected", [
