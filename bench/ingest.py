@@ -28,17 +28,37 @@ ENTRY_COLUMNS = (
 COPY_BLOCK = 1 << 20
 
 
+# Seconds spent in each trigger function (pg_stat_user_functions), per ingest: what the link
+# tables' triggers cost, apart from the rows and their indexes.
+FUNCTION_TIMES = "SELECT funcname, total_time / 1000 FROM pg_stat_user_functions"
+
+
 def ingest(corpus: Path, database: str, link: bool) -> dict:
     common.fresh_database(database)
+    with common.admin_connection() as conn:
+        conn.execute(f"ALTER DATABASE {database} SET track_functions = 'pl'")
     command = [common.PYTHON, str(common.ROOT / "manage.py"), "ingest", str(corpus)] + ([] if link else ["--no-link"])
     server_before = common.server_cpu()
     seconds, cpu, rss = common.run_measured(command, env={**os.environ, "DATABASE_URL": common.server_url(database)})
     server_after = common.server_cpu()
     with psycopg.connect(common.server_url(database)) as conn:
         entries = conn.execute("SELECT count(*) FROM tickerarchive_entry").fetchone()[0]
+    functions = _function_times(database)
     database_cpu = server_after - server_before if server_before is not None and server_after is not None else None
     return {"seconds": seconds, "cpu": cpu, "database_cpu": database_cpu, "rss": rss, "entries": entries,
-            "rate": entries / seconds}
+            "rate": entries / seconds, "functions": functions}
+
+
+def _function_times(database: str) -> dict[str, float]:
+    """Read once the ingest's backends are gone: each reports its function times as it exits."""
+    with psycopg.connect(common.server_url(database), autocommit=True) as conn:
+        for _ in range(100):
+            others = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                  "AND pid <> pg_backend_pid()").fetchone()[0]
+            if not others:
+                break
+            time.sleep(0.1)
+        return dict(conn.execute(FUNCTION_TIMES).fetchall())
 
 
 def save_rows(database: str, path: Path) -> None:
@@ -65,6 +85,14 @@ def ceiling(rows: Path, database: str, entries: int) -> dict:
         copied = conn.execute("SELECT count(*) FROM bare_entry WHERE search_vector IS NOT NULL").fetchone()[0]
     assert copied == entries, (copied, entries)
     return {"seconds": seconds, "rate": entries / seconds}
+
+
+def _function_medians(runs: list[dict]) -> list[tuple[str, float]]:
+    """Median seconds per trigger function over the rounds (0 where a round never called it),
+    the costliest first; those under 0.05 s left out."""
+    names = {name for r in runs for name in r["functions"]}
+    medians = [(name, common.median(r["functions"].get(name, 0.0) for r in runs)) for name in names]
+    return sorted(((n, s) for n, s in medians if s >= 0.05), key=lambda item: -item[1])
 
 
 def main() -> None:
@@ -133,6 +161,10 @@ def main() -> None:
             + ("; database CPU s: " + "; ".join(
                 f"{mode} " + ", ".join(f"{r['database_cpu']:.1f}" for r in runs[mode]) for mode in modes if runs[mode]
             ) if all(r["database_cpu"] is not None for mode in modes for r in runs[mode]) else "")
+            + "; in trigger functions, s (median): " + "; ".join(
+                f"{mode} " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in _function_medians(runs[mode]))
+                for mode in modes if runs[mode]
+            )
         )
     lines += ["", *notes, ""]
     lines.append(
