@@ -664,8 +664,10 @@ def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
 def did_you_mean(q: str, texts: list[str]) -> str | None:
     """Replace words of q by the closest word in texts (and known names), if any is close."""
     vocabulary = {w for text in texts for w in WORD_RE.findall(text)}
-    for model in (Place, PlaceAlias, Person, PersonAlias):
-        vocabulary |= {part for name in model.objects.values_list("name", flat=True) for part in name.split()}
+    rejected = Person.Status.REJECTED  # an editor said these are no people: never suggest them
+    for names in (Place.objects, PlaceAlias.objects, Person.objects.exclude(status=rejected),
+                  PersonAlias.objects.exclude(person__status=rejected)):
+        vocabulary |= {part for name in names.values_list("name", flat=True) for part in name.split()}
     lowered = {w.lower(): w for w in vocabulary if len(w) > 3}
     suggestion, changed = q, False
     for word in WORD_RE.findall(q):

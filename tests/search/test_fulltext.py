@@ -60,6 +60,17 @@ def test_zero_hits_suggest_a_spelling_and_show_word_beginnings(client, archive):
     assert "Hafen von Noworossijsk erneut getroffen" in page
 
 
+def test_zero_hits_suggest_known_names_but_not_rejected_people(client, archive):
+    """Nothing begins like `Zumbrinck` or `Olmstedt`: the suggestion comes from the names of
+    people alone, and an editor's rejection (no person at all) keeps a name out of it."""
+    from tickerarchive.models import Person
+
+    Person.objects.create(name="Xaveria Zumbrink", slug="xaveria-zumbrink")
+    Person.objects.create(name="Quirina Olmsted", slug="quirina-olmsted", status=Person.Status.REJECTED)
+    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion == "Zumbrink"
+    assert client.get("/", {"q": "Olmstedt"}).context["result"].suggestion is None
+
+
 def test_word_beginnings_after_zero_hits_keep_the_exclusions(client, archive):
     """`Noworosijsk -Ölexport` finds nothing as typed; the word beginnings shown instead must
     still leave out the Ölexport entry, not look for it."""
