@@ -661,6 +661,16 @@ def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
     return matching_beginnings(queryset, " | ".join(f"({t})" for t in found), exclusions)
 
 
+def is_archive_word(word: str) -> bool:
+    """Some entry has this word (in any form the stemmer folds together), or it is a stop
+    word, which no search looks for: either way no typo to correct."""
+    with connections[router.db_for_read(Entry)].cursor() as cursor:
+        cursor.execute(
+            f"SELECT numnode(q) = 0 OR EXISTS (SELECT 1 FROM {Entry._meta.db_table} WHERE search_vector @@ q) "
+            "FROM plainto_tsquery(%s::regconfig, %s) AS q", [CONFIG, word])
+        return cursor.fetchone()[0]
+
+
 def did_you_mean(q: str, texts: list[str]) -> str | None:
     """Replace words of q by the closest word in texts (and known names), if any is close."""
     vocabulary = {w for text in texts for w in WORD_RE.findall(text)}
@@ -671,8 +681,8 @@ def did_you_mean(q: str, texts: list[str]) -> str | None:
     lowered = {w.lower(): w for w in vocabulary if len(w) > 3}
     suggestion, changed = q, False
     for word in WORD_RE.findall(q):
-        if word.lower() in lowered:
-            continue
+        if len(word) <= 3 or word.lower() in lowered or is_archive_word(word):
+            continue  # `von` is no typo of `Vonni`, nor `Hafen` of the town `Hagen`
         close = difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.75)
         if close:
             suggestion, changed = suggestion.replace(word, lowered[close[0]]), True

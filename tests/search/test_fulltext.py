@@ -71,6 +71,18 @@ def test_zero_hits_suggest_known_names_but_not_rejected_people(client, archive):
     assert client.get("/", {"q": "Olmstedt"}).context["result"].suggestion is None
 
 
+def test_zero_hits_correct_only_the_words_the_archive_lacks(client, archive):
+    """Nothing begins like the phrase `"Hafen von Kiwe"`, so the suggestion is made from known
+    names alone: `Kiwe` is corrected to `Kiew`, but `Hafen`, a word of the archive, is no
+    typo of the town `Hagen`, nor the stop word `von` of anything."""
+    from tickerarchive.models import Place
+
+    Place.objects.create(name="Hagen", slug="hagen", kind=Place.Kind.CITY)
+    Place.objects.create(name="Vonni", slug="vonni", kind=Place.Kind.CITY)
+    result = client.get("/", {"q": '"Hafen von Kiwe"'}).context["result"]
+    assert result.count == 0 and result.suggestion == '"Hafen von Kiew"'
+
+
 def test_word_beginnings_after_zero_hits_keep_the_exclusions(client, archive):
     """`Noworosijsk -Ölexport` finds nothing as typed; the word beginnings shown instead must
     still leave out the Ölexport entry, not look for it."""
