@@ -41,16 +41,15 @@ def ingest(corpus: Path, database: str, link: bool) -> dict:
     server_before = common.server_cpu()
     seconds, cpu, rss = common.run_measured(command, env={**os.environ, "DATABASE_URL": common.server_url(database)})
     server_after = common.server_cpu()
-    with psycopg.connect(common.server_url(database)) as conn:
-        entries = conn.execute("SELECT count(*) FROM tickerarchive_entry").fetchone()[0]
-    functions = _function_times(database)
+    entries, functions = _stored(database)
     database_cpu = server_after - server_before if server_before is not None and server_after is not None else None
     return {"seconds": seconds, "cpu": cpu, "database_cpu": database_cpu, "rss": rss, "entries": entries,
             "rate": entries / seconds, "functions": functions}
 
 
-def _function_times(database: str) -> dict[str, float]:
-    """Read once the ingest's backends are gone: each reports its function times as it exits."""
+def _stored(database: str) -> tuple[int, dict[str, float]]:
+    """(entries stored, seconds per trigger function), read once the ingest's backends are gone:
+    each reports its function times as it exits."""
     with psycopg.connect(common.server_url(database), autocommit=True) as conn:
         for _ in range(100):
             others = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
@@ -58,7 +57,8 @@ def _function_times(database: str) -> dict[str, float]:
             if not others:
                 break
             time.sleep(0.1)
-        return dict(conn.execute(FUNCTION_TIMES).fetchall())
+        entries = conn.execute("SELECT count(*) FROM tickerarchive_entry").fetchone()[0]
+        return entries, dict(conn.execute(FUNCTION_TIMES).fetchall())
 
 
 def save_rows(database: str, path: Path) -> None:
