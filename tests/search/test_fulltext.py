@@ -2,7 +2,7 @@
 import pytest
 from django.db import connection
 
-from tickerarchive.models import Entry
+from tickerarchive.models import Entry, Person, Place
 
 pytestmark = pytest.mark.django_db
 
@@ -63,8 +63,6 @@ def test_zero_hits_suggest_a_spelling_and_show_word_beginnings(client, archive):
 def test_zero_hits_suggest_known_names_but_not_rejected_people(client, archive):
     """Nothing begins like `Zumbrinck` or `Olmstedt`: the suggestion comes from the names of
     people alone, and an editor's rejection (no person at all) keeps a name out of it."""
-    from tickerarchive.models import Person
-
     Person.objects.create(name="Xaveria Zumbrink", slug="xaveria-zumbrink")
     Person.objects.create(name="Quirina Olmsted", slug="quirina-olmsted", status=Person.Status.REJECTED)
     assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion == "Zumbrink"
@@ -75,8 +73,6 @@ def test_zero_hits_correct_only_the_words_the_archive_lacks(client, archive):
     """Nothing begins like the phrase `"Hafen von Kiwe"`, so the suggestion is made from known
     names alone: `Kiwe` is corrected to `Kiew`, but `Hafen`, a word of the archive, is no
     typo of the town `Hagen`, nor the stop word `von` of anything."""
-    from tickerarchive.models import Place
-
     Place.objects.create(name="Hagen", slug="hagen", kind=Place.Kind.CITY)
     Place.objects.create(name="Vonni", slug="vonni", kind=Place.Kind.CITY)
     result = client.get("/", {"q": '"Hafen von Kiwe"'}).context["result"]
