@@ -110,6 +110,22 @@ def test_a_link_to_a_missing_entry_place_or_person_is_refused(linked_entry, link
     assert list(link_model.objects.order_by("pk").values_list("pk", "entry_id", f"{field}_id")) == before
 
 
+def test_after_an_ingest_the_rest_of_its_transaction_is_checked_as_ever(db, tmp_path):
+    """Ingest's statement checks its own links and the triggers leave them alone (migration
+    0013); a link written after it in the same transaction gets the triggers again."""
+    make_gazetteer()
+    with transaction.atomic():
+        assert DumpLoader().load(write_dump(tmp_path)).error is None
+        entry = Entry.objects.get(headline="Hilfe für Lemurien")
+        with pytest.raises(IntegrityError, match="is not present in table"), transaction.atomic():
+            EntryPlace.objects.create(entry=entry, place_id=MISSING)
+        atlantis = Place.objects.get(name="Atlantis")
+        EntryPlace.objects.create(entry=entry, place=atlantis)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT place_ids FROM tickerarchive_entry WHERE id = %s", [entry.pk])
+            assert atlantis.pk in cursor.fetchone()[0]
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_deleting_a_place_or_person_in_plain_sql_deletes_its_links(linked_entry, kind):
     model, link_model, field, _survivor, duplicate = KINDS[kind]
