@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
@@ -23,6 +23,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ingest.parser import BERLIN
+from tickerarchive.pagecache import data_version
 from tickerarchive.models import (
     Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker,
 )
@@ -671,14 +672,26 @@ def is_archive_word(word: str) -> bool:
         return cursor.fetchone()[0]
 
 
-def did_you_mean(q: str, texts: list[str]) -> str | None:
-    """Replace words of q by the closest word in texts (and known names), if any is close."""
-    vocabulary = {w for text in texts for w in WORD_RE.findall(text)}
+def name_words() -> dict[str, str]:
+    """The words of the names and aliases of all places and people, lower case → as written.
+    Read once per data version (migration 0006: any change to the gazetteer moves it), not at
+    every zero-hit search: 16,000 words took 16 to 67 ms to read."""
+    return _name_words_at(data_version())
+
+
+@lru_cache(maxsize=1)
+def _name_words_at(version: str) -> dict[str, str]:
     rejected = Person.Status.REJECTED  # an editor said these are no people: never suggest them
+    words = set()
     for names in (Place.objects, PlaceAlias.objects, Person.objects.exclude(status=rejected),
                   PersonAlias.objects.exclude(person__status=rejected)):
-        vocabulary |= {part for name in names.values_list("name", flat=True) for part in name.split()}
-    lowered = {w.lower(): w for w in vocabulary if len(w) > 3}
+        words |= {part for name in names.values_list("name", flat=True) for part in name.split()}
+    return {w.lower(): w for w in words if len(w) > 3}
+
+
+def did_you_mean(q: str, texts: list[str]) -> str | None:
+    """Replace words of q by the closest word in texts (and known names), if any is close."""
+    lowered = {w.lower(): w for text in texts for w in WORD_RE.findall(text) if len(w) > 3} | name_words()
     suggestion, changed = q, False
     for word in WORD_RE.findall(q):
         if len(word) <= 3 or word.lower() in lowered or is_archive_word(word):

@@ -69,6 +69,16 @@ def test_zero_hits_suggest_known_names_but_not_rejected_people(client, archive):
     assert client.get("/", {"q": "Olmstedt"}).context["result"].suggestion is None
 
 
+def test_a_name_added_or_rejected_since_the_last_search_counts_at_once(client, archive):
+    """The names the suggestion draws on are kept between searches: a person an editor adds,
+    or rejects, changes the very next suggestion."""
+    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion is None
+    person = Person.objects.create(name="Xaveria Zumbrink", slug="xaveria-zumbrink")
+    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion == "Zumbrink"
+    Person.objects.filter(pk=person.pk).update(status=Person.Status.REJECTED)
+    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion is None
+
+
 def test_zero_hits_correct_only_the_words_the_archive_lacks(client, archive):
     """Nothing begins like the phrase `"Hafen von Kiwe"`, so the suggestion is made from known
     names alone: `Kiwe` is corrected to `Kiew`, but `Hafen`, a word of the archive, is no
