@@ -23,10 +23,10 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ingest.parser import BERLIN
-from tickerarchive.pagecache import data_version
 from tickerarchive.models import (
     Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker,
 )
+from tickerarchive.pagecache import data_version
 
 CONFIG = "german"
 # Counts stop here ("more than 1,000"); the facets, timeline and map count the newest COUNT_CAP

@@ -4,11 +4,12 @@ The statement that writes a dump (ingest/loader.py, WRITE_SQL) inserts the entri
 arrays of linked ids and their link rows together, from the same columns. For those rows the
 triggers of migrations 0005 and 0007 only repeat what the statement knows: the entries exist
 (it inserts them, and no other transaction can see or change them before it commits), and
-their arrays are right (the trigger compared them and found nothing to update). They cost 4 s
-of database time per 100,000 entries (bench/ingest.py, `pg_stat_user_functions`).
+their arrays are right (the trigger compared them and found nothing to update). In one run of
+bench/ingest.py they took 5.5 s per 100,000 entries with linking (`pg_stat_user_functions`),
+and 1.2 s without it, for empty link inserts.
 
 So the statement locks the places and people it links to (FOR KEY SHARE, in id order, as the
-trigger did), refuses itself if one of them is missing (the same error, SQLSTATE 23503), and
+trigger does), refuses itself if one of them is missing (the same error, SQLSTATE 23503), and
 runs with `tickerarchive.new_entry_links` set to `checked` (transaction-local, reset by the
 loader right after it): the two INSERT triggers of each link table then do not fire. Every
 other writer (admin, relink, merges, COPY, plain SQL) leaves the setting alone and is checked
