@@ -285,9 +285,9 @@ def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
     place_names = {name: min(ids, key=rank) for name, ids in candidates.items() if len(name) > 2 or name.isupper()}
 
     person_names: dict[str, int] = {}
-    for pk, name in Person.objects.exclude(status=Person.Status.REJECTED).values_list("pk", "name"):
+    for pk, name in Person.objects.not_rejected().values_list("pk", "name"):
         person_names[name] = pk
-    for name, person_id in PersonAlias.objects.exclude(person__status=Person.Status.REJECTED).values_list("name", "person_id"):
+    for name, person_id in PersonAlias.objects.not_rejected().values_list("name", "person_id"):
         person_names.setdefault(name, person_id)
     return place_names, person_names
 

@@ -62,6 +62,6 @@ def find_places(q: str) -> QuerySet | list[Place]:
 
 def find_people(q: str) -> list[Person]:
     ids = _best(q, _candidates(Person, PersonAlias, "person", q))
-    found = {p.pk: p for p in Person.objects.filter(pk__in=ids).exclude(status=Person.Status.REJECTED)
+    found = {p.pk: p for p in Person.objects.not_rejected().filter(pk__in=ids)
              .prefetch_related("aliases").annotate(entry_total=Count("entryperson__entry", filter=Q(entryperson__removed=False)))}
     return [found[pk] for pk in ids if pk in found]

@@ -345,6 +345,19 @@ class PlaceAlias(models.Model):
         return self.name
 
 
+class PersonQuerySet(models.QuerySet):
+    def not_rejected(self):
+        """People as readers, linking and suggestions know them: a suggestion an editor
+        rejected is no person at all."""
+        return self.exclude(status=Person.Status.REJECTED)
+
+
+class PersonAliasQuerySet(models.QuerySet):
+    def not_rejected(self):
+        """Aliases of people an editor has not rejected."""
+        return self.exclude(person__status=Person.Status.REJECTED)
+
+
 class Person(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "bestätigt"
@@ -357,6 +370,8 @@ class Person(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     folded = folded_name()
     history = HistoricalRecords(excluded_fields=["folded"])
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -376,6 +391,8 @@ class PersonAlias(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=200)
     folded = folded_name()
+
+    objects = PersonAliasQuerySet.as_manager()
 
     class Meta:
         verbose_name = "Schreibweise"

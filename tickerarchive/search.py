@@ -135,7 +135,7 @@ def named_in(q: str) -> NamedIn:
     by_alias = Q(pk__in=PlaceAlias.objects.filter(name__iexact=text).values("place_id"))
     places = Place.objects.filter(Q(name__iexact=text) | by_alias)
     by_alias = Q(pk__in=PersonAlias.objects.filter(name__iexact=text).values("person_id"))
-    people = Person.objects.filter(Q(name__iexact=text) & ~Q(status=Person.Status.REJECTED) | by_alias)
+    people = Person.objects.not_rejected().filter(Q(name__iexact=text) | by_alias)
     return NamedIn(places=list(places), people=list(people))
 
 
@@ -382,8 +382,8 @@ def attach_linked(entries: list[Entry]) -> list[Entry]:
     """Sets linked_places and linked_people (by name, as link_prefetches) of entries read with
     their link arrays (see Entry): one query for the places and one for the people of them all."""
     places = Place.objects.filter(pk__in={pk for e in entries for pk in e.linked_place_ids}).only("slug", "name")
-    people = (Person.objects.filter(pk__in={pk for e in entries for pk in e.linked_person_ids})
-              .exclude(status=Person.Status.REJECTED).only("slug", "name"))
+    people = (Person.objects.not_rejected().filter(pk__in={pk for e in entries for pk in e.linked_person_ids})
+              .only("slug", "name"))
     places, people = list(places.order_by("name")), list(people.order_by("name"))
     for entry in entries:
         place_ids, person_ids = set(entry.linked_place_ids), set(entry.linked_person_ids)
@@ -400,7 +400,7 @@ def visible_place_links() -> QuerySet:
 
 def visible_person_links() -> QuerySet:
     """Person links as readers see them: none an editor removed, no rejected person."""
-    return EntryPerson.objects.filter(removed=False).exclude(person__status=Person.Status.REJECTED)
+    return EntryPerson.objects.filter(removed=False, person__in=Person.objects.not_rejected())
 
 
 def link_prefetches() -> tuple[Prefetch, Prefetch]:
@@ -509,8 +509,8 @@ def facets_of(newest: NewestHits, limit: int = 10, *, sample: int | None = None)
     per_region, per_country = Counter(regions), Counter(countries)
     per_place = Counter(pk for hit in newest.rows for pk in hit.place_ids)
     per_person = Counter(pk for hit in newest.rows for pk in hit.person_ids)
-    people = {pk: {"slug": slug, "name": name} for pk, slug, name in Person.objects.filter(pk__in=per_person)
-              .exclude(status=Person.Status.REJECTED).values_list("pk", "slug", "name")}
+    people = {pk: {"slug": slug, "name": name} for pk, slug, name in Person.objects.not_rejected()
+              .filter(pk__in=per_person).values_list("pk", "slug", "name")}
     per_person = {pk: n for pk, n in per_person.items() if pk in people}
     on_the_map = {pk: n for pk, n in per_place.items()
                   if pk in places and places[pk].place["lat"] is not None and places[pk].place["lon"] is not None}
@@ -681,10 +681,8 @@ def name_words() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _name_words_at(version: str) -> dict[str, str]:
-    rejected = Person.Status.REJECTED  # an editor said these are no people: never suggest them
-    words = set()
-    for names in (Place.objects, PlaceAlias.objects, Person.objects.exclude(status=rejected),
-                  PersonAlias.objects.exclude(person__status=rejected)):
+    words = set()  # never the name of a person an editor rejected
+    for names in (Place.objects, PlaceAlias.objects, Person.objects.not_rejected(), PersonAlias.objects.not_rejected()):
         words |= {part for name in names.values_list("name", flat=True) for part in name.split()}
     return {w.lower(): w for w in words if len(w) > 3}
 

@@ -2,7 +2,7 @@
 import pytest
 from django.db import connection
 
-from tickerarchive.models import Entry, Person, Place
+from tickerarchive.models import Entry, EntryPerson, Person, PersonAlias, Place
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,17 @@ def test_zero_hits_suggest_known_names_but_not_rejected_people(client, archive):
     Person.objects.create(name="Quirina Olmsted", slug="quirina-olmsted", status=Person.Status.REJECTED)
     assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion == "Zumbrink"
     assert client.get("/", {"q": "Olmstedt"}).context["result"].suggestion is None
+
+
+def test_a_rejected_person_is_not_found_by_an_alias(client, archive):
+    """A search for an alias finds the entries linked to its person under any spelling, but
+    not once an editor has rejected the person (no person at all): then the alias names nobody."""
+    person = Person.objects.create(name="Quirina Olmsted", slug="quirina-olmsted")
+    PersonAlias.objects.create(person=person, name="Olmstedt")
+    EntryPerson.objects.create(entry=Entry.objects.get(headline="Waffenruhe in Gaza hält"), person=person)
+    assert headlines(client, q="Olmstedt") == ["Waffenruhe in Gaza hält"]
+    Person.objects.filter(pk=person.pk).update(status=Person.Status.REJECTED)
+    assert headlines(client, q="Olmstedt") == []
 
 
 def test_a_name_added_or_rejected_since_the_last_search_counts_at_once(client, archive):
