@@ -690,14 +690,33 @@ def _name_words_at(version: str) -> dict[str, str]:
 def did_you_mean(q: str, texts: list[str]) -> str | None:
     """Replace words of q by the closest word in texts (and known names), if any is close."""
     lowered = {w.lower(): w for text in texts for w in WORD_RE.findall(text) if len(w) > 3} | name_words()
-    suggestion, changed = q, False
-    for word in WORD_RE.findall(q):
+    corrections = {}
+    for word in dict.fromkeys(WORD_RE.findall(q)):
         if len(word) <= 3 or word.lower() in lowered or is_archive_word(word):
             continue  # `von` is no typo of `Vonni`, nor `Hafen` of the town `Hagen`
         close = difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.75)
         if close:
-            suggestion, changed = suggestion.replace(word, lowered[close[0]]), True
-    return suggestion if changed else None
+            corrections[word] = lowered[close[0]]
+    if not corrections:
+        return None
+    # Whole words only: correcting `Angrif` must leave the `Angriffe` beside it as typed.
+    return WORD_RE.sub(lambda match: corrections.get(match.group(), match.group()), q)
+
+
+# A phrase of websearch syntax that is not excluded: `"Region Odessa"`, but not `-"Region Odessa"`.
+INCLUDED_PHRASE_RE = re.compile(r'(?<!-)"([^"]*)"')
+
+
+def finding_suggestion(criteria: Criteria, suggestion: str | None) -> str | None:
+    """The suggestion if a search for it, with the same filters, finds something: a link to
+    `Keine Einträge gefunden` helps nobody. A corrected phrase whose words never stand side by
+    side is offered as its words (`"Explosionen Kiew"` → `Explosionen Kiew`)."""
+    if not suggestion:
+        return None
+    for candidate in dict.fromkeys([suggestion, INCLUDED_PHRASE_RE.sub(r"\1", suggestion)]):
+        if filter_entries(Criteria(**{**criteria.__dict__, "q": candidate, "names": None})).exists():
+            return candidate
+    return None
 
 
 def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
@@ -705,9 +724,9 @@ def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
     widened = prefix_filter(base, criteria.q)
     if widened is None:
         # Nothing even begins so (a typo in the first letters): a known name may still be close.
-        return None, did_you_mean(criteria.q, [])
+        return None, finding_suggestion(criteria, did_you_mean(criteria.q, []))
     sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
-    suggestion = did_you_mean(criteria.q, [" ".join(pair) for pair in sample])
+    suggestion = finding_suggestion(criteria, did_you_mean(criteria.q, [" ".join(pair) for pair in sample]))
     names = named_in(suggestion) if suggestion else NamedIn()
     if names:
         # The suggestion is a known name: the entries linked to it count too, as they would for

@@ -60,13 +60,21 @@ def test_zero_hits_suggest_a_spelling_and_show_word_beginnings(client, archive):
     assert "Hafen von Noworossijsk erneut getroffen" in page
 
 
+def name_the_mediators(*names):
+    """Put names into an entry's text (its search vector follows: a generated column)."""
+    Entry.objects.filter(headline="Waffenruhe in Gaza hält").update(
+        body=f"Die Vermittler {' und '.join(names)} sind zuversichtlich.")
+
+
 def test_zero_hits_suggest_known_names_but_not_rejected_people(client, archive):
-    """Nothing begins like `Zumbrinck` or `Olmstedt`: the suggestion comes from the names of
-    people alone, and an editor's rejection (no person at all) keeps a name out of it."""
+    """Nothing begins like `Zubmrink` or `Omlstedt` (typos in the first letters): the suggestion
+    comes from the names of people alone, and an editor's rejection (no person at all) keeps a
+    name out of it, although the archive has the word."""
+    name_the_mediators("Zumbrink", "Olmsted")
     Person.objects.create(name="Xaveria Zumbrink", slug="xaveria-zumbrink")
     Person.objects.create(name="Quirina Olmsted", slug="quirina-olmsted", status=Person.Status.REJECTED)
-    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion == "Zumbrink"
-    assert client.get("/", {"q": "Olmstedt"}).context["result"].suggestion is None
+    assert client.get("/", {"q": "Zubmrink"}).context["result"].suggestion == "Zumbrink"
+    assert client.get("/", {"q": "Omlstedt"}).context["result"].suggestion is None
 
 
 def test_a_rejected_person_is_not_found_by_an_alias(client, archive):
@@ -83,21 +91,47 @@ def test_a_rejected_person_is_not_found_by_an_alias(client, archive):
 def test_a_name_added_or_rejected_since_the_last_search_counts_at_once(client, archive):
     """The names the suggestion draws on are kept between searches: a person an editor adds,
     or rejects, changes the very next suggestion."""
-    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion is None
+    name_the_mediators("Zumbrink")
+    assert client.get("/", {"q": "Zubmrink"}).context["result"].suggestion is None
     person = Person.objects.create(name="Xaveria Zumbrink", slug="xaveria-zumbrink")
-    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion == "Zumbrink"
+    assert client.get("/", {"q": "Zubmrink"}).context["result"].suggestion == "Zumbrink"
     Person.objects.filter(pk=person.pk).update(status=Person.Status.REJECTED)
-    assert client.get("/", {"q": "Zumbrinck"}).context["result"].suggestion is None
+    assert client.get("/", {"q": "Zubmrink"}).context["result"].suggestion is None
 
 
 def test_zero_hits_correct_only_the_words_the_archive_lacks(client, archive):
-    """Nothing begins like the phrase `"Hafen von Kiwe"`, so the suggestion is made from known
-    names alone: `Kiwe` is corrected to `Kiew`, but `Hafen`, a word of the archive, is no
-    typo of the town `Hagen`, nor the stop word `von` of anything."""
+    """Nothing begins like the phrase `"Hafen von Nowrossijsk"`, so the suggestion is made from
+    known names alone: `Nowrossijsk` is corrected to `Noworossijsk`, but `Hafen`, a word of the
+    archive, is no typo of the town `Hagen`, nor the stop word `von` of anything."""
     Place.objects.create(name="Hagen", slug="hagen", kind=Place.Kind.CITY)
     Place.objects.create(name="Vonni", slug="vonni", kind=Place.Kind.CITY)
+    Place.objects.create(name="Noworossijsk", slug="noworossijsk", kind=Place.Kind.CITY)
+    result = client.get("/", {"q": '"Hafen von Nowrossijsk"'}).context["result"]
+    assert result.count == 0 and result.suggestion == '"Hafen von Noworossijsk"'
+
+
+def test_a_correction_leaves_longer_words_that_contain_it_alone(client, archive):
+    """`Angrif` is corrected to `Angriff`; the `Angriffe` typed beside it, a word of the
+    archive, stays as typed instead of becoming `Angrifffe`."""
+    result = client.get("/", {"q": "Angrif Angriffe"}).context["result"]
+    assert result.suggestion == "Angriff Angriffe"
+    assert client.get("/", {"q": result.suggestion}).context["result"].count > 0
+
+
+def test_a_suggestion_is_offered_only_if_it_finds_entries(client, archive):
+    """The archive says `Explosionen in Kiew`, never `Explosionen Kiew` side by side: the
+    corrected phrase would find nothing, so its words are offered instead. `"Hafen von Kiwe"`
+    finds nothing as a phrase or as words (no entry names both), so nothing is offered."""
+    result = client.get("/", {"q": '"Explosionen Kiwe"'}).context["result"]
+    assert result.count == 0 and result.suggestion == "Explosionen Kiew"
+    followed = client.get("/", {"q": result.suggestion}).context["result"]
+    assert [e.headline for e in followed.page.entries] == ["Spätmeldung: Explosionen in Kiew"]
     result = client.get("/", {"q": '"Hafen von Kiwe"'}).context["result"]
-    assert result.count == 0 and result.suggestion == '"Hafen von Kiew"'
+    assert result.count == 0 and result.suggestion is None
+    # The filters count: within the Nahost ticker, Kiew is never named at all.
+    nahost = client.get("/", {"q": "Kiwe", "ticker": "nahost-krieg-im-liveticker"}).context["result"]
+    assert nahost.count == 0 and nahost.suggestion is None
+    assert client.get("/", {"q": "Kiwe"}).context["result"].suggestion == "Kiew"
 
 
 def test_word_beginnings_after_zero_hits_keep_the_exclusions(client, archive):
