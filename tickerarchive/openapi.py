@@ -148,7 +148,8 @@ SPEC = {
             }),
             "suggestion": nullable({
                 "type": "string",
-                "description": "„Meinten Sie“: eine nahe Schreibweise, wenn die Wörter wie eingegeben nichts fanden; sonst null",
+                "description": "„Meinten Sie“: eine nahe Schreibweise, wenn die Wörter wie eingegeben nichts fanden und "
+                               "eine Suche nach ihr mit denselben Filtern Einträge findet; sonst null",
             }),
             "word_beginnings": {
                 "type": "boolean",
