@@ -9,7 +9,7 @@ import base64
 import difflib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from functools import cached_property, lru_cache
@@ -707,34 +707,38 @@ def did_you_mean(q: str, texts: list[str]) -> str | None:
 INCLUDED_PHRASE_RE = re.compile(r'(?<!-)"([^"]*)"')
 
 
-def finding_suggestion(criteria: Criteria, suggestion: str | None) -> str | None:
-    """The suggestion if a search for it, with the same filters, finds something: a link to
-    `Keine Einträge gefunden` helps nobody. A corrected phrase whose words never stand side by
-    side is offered as its words (`"Explosionen Kiew"` → `Explosionen Kiew`)."""
+def finding_suggestion(criteria: Criteria, suggestion: str | None) -> Criteria | None:
+    """The search for the suggestion, with the same filters, if it finds something (a link to
+    `Keine Einträge gefunden` helps nobody); its `names` are the places and people it names. A
+    corrected phrase whose words never stand side by side is offered as its words
+    (`"Explosionen Kiew"` → `Explosionen Kiew`)."""
     if not suggestion:
         return None
     for candidate in dict.fromkeys([suggestion, INCLUDED_PHRASE_RE.sub(r"\1", suggestion)]):
-        if filter_entries(Criteria(**{**criteria.__dict__, "q": candidate, "names": None})).exists():
-            return candidate
+        followed = replace(criteria, q=candidate, names=None)
+        if filter_entries(followed).exists():  # which also reads followed.names
+            return followed
     return None
 
 
 def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
-    base = filter_entries(Criteria(**{**criteria.__dict__, "q": ""}))
+    base = filter_entries(replace(criteria, q=""))
     widened = prefix_filter(base, criteria.q)
     if widened is None:
         # Nothing even begins so (a typo in the first letters): a known name may still be close.
-        return None, finding_suggestion(criteria, did_you_mean(criteria.q, []))
+        followed = finding_suggestion(criteria, did_you_mean(criteria.q, []))
+        return None, followed.q if followed else None
     sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
-    suggestion = finding_suggestion(criteria, did_you_mean(criteria.q, [" ".join(pair) for pair in sample]))
-    names = named_in(suggestion) if suggestion else NamedIn()
-    if names:
+    followed = finding_suggestion(criteria, did_you_mean(criteria.q, [" ".join(pair) for pair in sample]))
+    if followed is None:
+        return widened, None
+    if followed.names:
         # The suggestion is a known name: the entries linked to it count too, as they would for
         # the suggestion itself (`Noworosijsk` shows the Novorossijsk entries, whose spelling
         # begins differently), and the page names the spellings.
-        criteria.names = names
-        widened = widened | base.filter(linked_to_names(names))
-    return widened, suggestion
+        criteria.names = followed.names
+        widened = widened | base.filter(linked_to_names(followed.names))
+    return widened, followed.q
 
 
 # --- one search, as the page and the API run it ----------------------------------------
