@@ -672,35 +672,62 @@ def is_archive_word(word: str) -> bool:
         return cursor.fetchone()[0]
 
 
-def name_words() -> dict[str, str]:
-    """The words of the names and aliases of all places and people, lower case → as written.
-    Read once per data version (migration 0006: any change to the gazetteer moves it), not at
-    every zero-hit search: 16,000 words took 16 to 67 ms to read."""
+class NameWords(NamedTuple):
+    written: dict[str, str]  # every word of a name or alias, lower case → as written
+    displayed: frozenset[str]  # the words (lower case) of the names the archive displays
+
+
+def name_words() -> NameWords:
+    """The words of the names and aliases of all places and people. Read once per data
+    version (migration 0006: any change to the gazetteer moves it), not at every zero-hit
+    search: 16,000 words took 16 to 67 ms to read."""
     return _name_words_at(data_version())
 
 
 @lru_cache(maxsize=1)
-def _name_words_at(version: str) -> dict[str, str]:
-    words = set()  # never the name of a person an editor rejected
-    for names in (Place.objects, PlaceAlias.objects, Person.objects.not_rejected(), PersonAlias.objects.not_rejected()):
-        words |= {part for name in names.values_list("name", flat=True) for part in name.split()}
-    return {w.lower(): w for w in words if len(w) > 3}
+def _name_words_at(version: str) -> NameWords:
+    def words(*querysets) -> set[str]:
+        return {part for names in querysets for name in names.values_list("name", flat=True) for part in name.split()}
+
+    # never the name of a person an editor rejected
+    displayed = words(Place.objects, Person.objects.not_rejected())
+    every = displayed | words(PlaceAlias.objects, PersonAlias.objects.not_rejected())
+    return NameWords({w.lower(): w for w in every if len(w) > 3}, frozenset(w.lower() for w in displayed))
 
 
 def did_you_mean(q: str, texts: list[str]) -> str | None:
-    """Replace words of q by the closest word in texts (and known names), if any is close."""
-    lowered = {w.lower(): w for text in texts for w in WORD_RE.findall(text) if len(w) > 3} | name_words()
+    """Replace words of q by the closest word in texts (and known names), if any is close.
+    Of equally close words, one the texts or a displayed name use wins over an alias: `Kiwe`
+    is as close to `Kyiw` as to `Kiew`, and the archive calls the city `Kiew`."""
+    text_words = {w.lower(): w for text in texts for w in WORD_RE.findall(text) if len(w) > 3}
+    names = name_words()
+    lowered = text_words | names.written
     corrections = {}
     for word in dict.fromkeys(WORD_RE.findall(q)):
         if len(word) <= 3 or word.lower() in lowered or is_archive_word(word):
             continue  # `von` is no typo of `Vonni`, nor `Hafen` of the town `Hagen`
-        close = difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.75)
+        close = _closest(word.lower(), lowered, preferred=lambda w: w in text_words or w in names.displayed)
         if close:
-            corrections[word] = lowered[close[0]]
+            corrections[word] = lowered[close]
     if not corrections:
         return None
     # Whole words only: correcting `Angrif` must leave the `Angriffe` beside it as typed.
     return WORD_RE.sub(lambda match: corrections.get(match.group(), match.group()), q)
+
+
+def _closest(word: str, candidates, *, preferred) -> str | None:
+    """The candidate closest to word (difflib's ratio, at least 0.75); of equally close ones,
+    a preferred one."""
+    close = difflib.get_close_matches(word, candidates, n=5, cutoff=0.75)
+    if not close:
+        return None
+    matcher = difflib.SequenceMatcher(b=word)
+
+    def closeness(candidate: str) -> tuple[float, bool]:
+        matcher.set_seq1(candidate)
+        return matcher.ratio(), preferred(candidate)
+
+    return max(close, key=closeness)
 
 
 # A phrase of websearch syntax that is not excluded: `"Region Odessa"`, but not `-"Region Odessa"`.

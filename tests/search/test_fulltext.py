@@ -2,7 +2,7 @@
 import pytest
 from django.db import connection
 
-from tickerarchive.models import Entry, EntryPerson, Person, PersonAlias, Place
+from tickerarchive.models import Entry, EntryPerson, Person, PersonAlias, Place, PlaceAlias
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,14 @@ def test_a_suggestion_is_offered_only_if_it_finds_entries(client, archive):
     nahost = client.get("/", {"q": "Kiwe", "ticker": "nahost-krieg-im-liveticker"}).context["result"]
     assert nahost.count == 0 and nahost.suggestion is None
     assert client.get("/", {"q": "Kiwe"}).context["result"].suggestion == "Kiew"
+
+
+def test_of_equally_close_names_the_displayed_one_is_suggested(client, archive):
+    """`Kiwe` is as close to the alias `Kyiw` as to `Kiew`; the archive displays the city as
+    `Kiew`, so that is the suggestion (both find the same entries through its links)."""
+    PlaceAlias.objects.create(place=Place.objects.get(slug="kiew"), name="Kyiw")
+    result = client.get("/", {"q": "Kiwe"}).context["result"]
+    assert result.count == 0 and result.suggestion == "Kiew"
 
 
 def test_word_beginnings_after_zero_hits_keep_the_exclusions(client, archive):
