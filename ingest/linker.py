@@ -1,6 +1,6 @@
 """Link entries to the places and people they mention.
 
-One Aho-Corasick automaton (ahocorasick-rs, a DFA) holds every name and alias of the
+One Aho-Corasick automaton (ahocorasick-rs) holds every name and alias of the
 gazetteer, with genitive forms (`Putins`, `Kiews`), and the role words: one pass over an
 entry finds all mentions, however many thousand names there are. Matching is case-sensitive
 (German capitalises names, so `russische` is never `Russland`), respects word boundaries (a
@@ -116,8 +116,11 @@ class Linker:
         for form in ROLE_FORMS:
             kind, target, _role = meanings.get(form, (None, None, True))
             meanings[form] = (kind, target, True)
-        # A DFA: scanning an entry took 17 µs with pyahocorasick's trie, 3.7 µs with it.
-        self.automaton = ahocorasick_rs.AhoCorasick(meanings, implementation=ahocorasick_rs.Implementation.DFA)
+        # Scanning a 700-character entry for 32,000 forms took 17 µs with pyahocorasick's trie,
+        # 6.9 µs in this NFA (4 MB); the DFA's 3.7 µs would cost 96 MB in every ingest process.
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            meanings, implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        )
         self.meanings = list(meanings.values())
         self.person_names = person_names
         self.place_names = set(place_names)
