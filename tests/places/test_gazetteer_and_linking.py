@@ -71,6 +71,18 @@ def test_people_with_genitive_compound_and_surname(gazetteer):
     assert person_names("Bundesverteidigungsminister Boris Pistorius empfängt") == {"Boris Pistorius": 1}
 
 
+def test_role_words_are_found_as_words_and_at_the_end_of_compounds(gazetteer):
+    """A role word stands alone (`Minister`), after a hyphen (`ntv-Reporterin`) or ends a
+    compound (`Kremlchef`); the name after it is a person to discover, with the whole word as role."""
+    found = Linker.from_database().find(
+        "ntv-Reporterin Oksana Petrowa berichtet. Der Kremlchef Maria Sidorowa schweigt. "
+        "Minister Olena Marko kommt. Ein Ministertreffen Julia Kowal folgt."
+    )
+    assert found.discovered == [
+        ("ntv-Reporterin", "Oksana", "Petrowa"), ("Kremlchef", "Maria", "Sidorowa"), ("Minister", "Olena", "Marko"),
+    ]
+
+
 def ingest(tmp_path, name, *entries):
     path = tmp_path / name
     path.write_text(render_dump(title="Ukraine-Krieg im Liveticker", entries=list(entries),
