@@ -136,8 +136,10 @@ def test_a_suggestion_is_offered_only_if_it_finds_entries(client, archive):
 
 def test_of_equally_close_names_the_displayed_one_is_suggested(client, archive):
     """`Kiwe` is as close to the alias `Kyiw` as to `Kiew`; the archive displays the city as
-    `Kiew`, so that is the suggestion (both find the same entries through its links)."""
+    `Kiew`, so that is the suggestion (both find the same entries through its links). The town
+    `Kiwi` is as close too, and displayed, but `Kiew` has the typo's letters, swapped."""
     PlaceAlias.objects.create(place=Place.objects.get(slug="kiew"), name="Kyiw")
+    Place.objects.create(name="Kiwi", slug="kiwi", kind=Place.Kind.CITY)
     result = client.get("/", {"q": "Kiwe"}).context["result"]
     assert result.count == 0 and result.suggestion == "Kiew"
 
