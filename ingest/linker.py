@@ -17,6 +17,7 @@ import gender_guesser.detector
 from django.db import transaction
 from django.utils.text import slugify
 
+from tickerarchive.gazetteer import DATA
 from tickerarchive.models import (
     Entry, EntryPerson, EntryPlace, LinkOrigin, Person, PersonAlias, Place, PlaceAlias,
 )
@@ -82,12 +83,18 @@ def _is_word_char(char: str) -> bool:
 
 
 # gender-guesser's list of ~40,000 first names (Ukrainian and Russian transliterations
-# included) tells `Maria Sacharowa` from `Minister Front Energie`.
+# included) tells `Maria Sacharowa` from `Minister Front Energie`; a curated list adds the
+# German transliterations it lacks (`Wladyslaw`, `Tymur`).
 FIRST_NAMES = gender_guesser.detector.Detector(case_sensitive=True)
+MORE_FIRST_NAMES = frozenset(
+    line.strip() for line in (DATA / "first_names.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
 
 
 def is_first_name(word: str) -> bool:
-    return FIRST_NAMES.get_gender(word.split("-")[0]) != "unknown"
+    first = word.split("-")[0]
+    return first in MORE_FIRST_NAMES or FIRST_NAMES.get_gender(first) != "unknown"
 
 
 def genitive(name: str) -> str | None:

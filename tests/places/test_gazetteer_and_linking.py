@@ -83,6 +83,16 @@ def test_role_words_are_found_as_words_and_at_the_end_of_compounds(gazetteer):
     ]
 
 
+def test_first_names_in_german_transliteration_mark_a_person_to_discover(gazetteer):
+    """`Wladyslaw` and `Tymur` are not in gender-guesser's list of first names; the curated list
+    adds them, so the person after (or before) the role word is discovered."""
+    found = Linker.from_database().find(
+        "Das teilt der Sprecher der Stadtverwaltung, Wladyslaw Hajdenko, mit. "
+        "Tymur Kowalenko, Leiter der Militärverwaltung, warnt."
+    )
+    assert found.discovered == [("Sprecher", "Wladyslaw", "Hajdenko"), ("Leiter", "Tymur", "Kowalenko")]
+
+
 def ingest(tmp_path, name, *entries):
     path = tmp_path / name
     path.write_text(render_dump(title="Ukraine-Krieg im Liveticker", entries=list(entries),
