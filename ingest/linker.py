@@ -17,12 +17,16 @@ import gender_guesser.detector
 from django.db import transaction
 from django.utils.text import slugify
 
-from tickerarchive.gazetteer import DATA
+from tickerarchive.gazetteer import DATA, curated
 from tickerarchive.models import (
     Entry, EntryPerson, EntryPlace, LinkOrigin, Person, PersonAlias, Place, PlaceAlias,
 )
 
 PLACE, PERSON = "place", "person"
+# A name that contains a place's but names something else, a newspaper or broadcaster
+# (`Kyiv Independent`, `Redaktionsnetzwerk Deutschland`): found like a name, so that the
+# longest match covers the place inside it, and counted for nothing.
+OTHER = "other"
 # Role word + first name + surname: `Ministeriumssprecherin Maria Sacharowa`, `Gouverneur Oleh Kiper`.
 NAME_PART = r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)?"
 PERSON_NAME = rf"(?P<first>{NAME_PART})\s+(?P<last>{NAME_PART})"
@@ -111,10 +115,10 @@ class Mentions:
 
 
 class Linker:
-    def __init__(self, place_names: dict[str, int], person_names: dict[str, int]):
+    def __init__(self, place_names: dict[str, int], person_names: dict[str, int], other_names=()):
         # What each form of the automaton stands for, by its index: (kind, target, is a role
         # form); kind and target None for a role form that is no name.
-        meanings: dict[str, tuple] = {}
+        meanings: dict[str, tuple] = {name: (OTHER, None, False) for name in other_names}
         for kind, names in ((PLACE, place_names), (PERSON, person_names)):
             for name, target in names.items():
                 for form in (name, genitive(name)):
@@ -135,7 +139,7 @@ class Linker:
 
     @classmethod
     def from_database(cls) -> "Linker":
-        return cls(*gazetteer_names())
+        return cls(*gazetteer_names(), other_names=curated()["media_titles"])
 
     def find(self, text: str) -> Mentions:
         mentions = Mentions()
@@ -164,6 +168,8 @@ class Linker:
             if start <= covered_until:
                 continue  # inside a longer name already taken
             covered_until = end
+            if kind == OTHER:
+                continue
             counts = mentions.places if kind == PLACE else mentions.people
             counts[target] = counts.get(target, 0) + 1
         for role, first, last_name in role_mentions(text, sorted(role_ends)):
@@ -256,8 +262,6 @@ def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
     """Every usable name → one place (or person). Ambiguous names go to the place the news
     most likely means: by country priority (Ukraine, Russia, Germany, ...), then a curated
     place before one only GeoNames knows, then country before region before town."""
-    from tickerarchive.gazetteer import curated
-
     data = curated()
     priority = {code: n for n, code in enumerate(data["country_priority"])}
     iso_by_name = {c["name"]: c["iso"] for c in data["countries"]}

@@ -65,6 +65,14 @@ def test_adjectives_are_not_places_and_genitive_country_is(gazetteer):
     assert place_names("Russlands Ölindustrie") == {"Russland": 1}
 
 
+def test_newspapers_named_after_places_are_not_places(gazetteer):
+    """The gold list's rule: a newspaper or broadcaster is no mention of its city or country,
+    while the place named on its own beside it still counts."""
+    text = ('Wie die "Moscow Times" und das Redaktionsnetzwerk Deutschland berichten, bestellt Moskau '
+            'den Botschafter ein. Der "Kyiv Independent" meldet Explosionen in Kiew.')
+    assert place_names(text) == {"Moskau": 1, "Kiew": 1}
+
+
 def test_people_with_genitive_compound_and_surname(gazetteer):
     assert person_names("Pistorius verurteilt Putins Angriffe") == {"Boris Pistorius": 1, "Wladimir Putin": 1}
     assert person_names("Kreml stellt Bedingungen für neues Trump-Putin-Treffen") == {"Donald Trump": 1, "Wladimir Putin": 1}
