@@ -10,6 +10,7 @@ hyphen is one: `Trump-Putin-Treffen`), and the longest match wins (`Region Odess
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import ahocorasick_rs
@@ -17,7 +18,7 @@ import gender_guesser.detector
 from django.db import transaction
 from django.utils.text import slugify
 
-from tickerarchive.gazetteer import DATA, curated
+from tickerarchive.gazetteer import curated, curated_first_names
 from tickerarchive.models import (
     Entry, EntryPerson, EntryPlace, LinkOrigin, Person, PersonAlias, Place, PlaceAlias,
 )
@@ -90,10 +91,7 @@ def _is_word_char(char: str) -> bool:
 # included) tells `Maria Sacharowa` from `Minister Front Energie`; a curated list adds the
 # German transliterations it lacks (`Wladyslaw`, `Tymur`).
 FIRST_NAMES = gender_guesser.detector.Detector(case_sensitive=True)
-MORE_FIRST_NAMES = frozenset(
-    line.strip() for line in (DATA / "first_names.txt").read_text(encoding="utf-8").splitlines()
-    if line.strip() and not line.startswith("#")
-)
+MORE_FIRST_NAMES = curated_first_names()
 
 
 def is_first_name(word: str) -> bool:
@@ -115,7 +113,7 @@ class Mentions:
 
 
 class Linker:
-    def __init__(self, place_names: dict[str, int], person_names: dict[str, int], other_names=()):
+    def __init__(self, place_names: dict[str, int], person_names: dict[str, int], other_names: Iterable[str] = ()):
         # What each form of the automaton stands for, by its index: (kind, target, is a role
         # form); kind and target None for a role form that is no name.
         meanings: dict[str, tuple] = {name: (OTHER, None, False) for name in other_names}
@@ -139,7 +137,8 @@ class Linker:
 
     @classmethod
     def from_database(cls) -> "Linker":
-        return cls(*gazetteer_names(), other_names=curated()["media_titles"])
+        data = curated()
+        return cls(*gazetteer_names(data), other_names=data["media_titles"])
 
     def find(self, text: str) -> Mentions:
         mentions = Mentions()
@@ -258,11 +257,11 @@ def _surname_only(text: str, first: str, last: str) -> int:
     return len(re.findall(rf"(?<!{re.escape(first)} )\b{re.escape(last)}s?\b", text))
 
 
-def gazetteer_names() -> tuple[dict[str, int], dict[str, int]]:
+def gazetteer_names(data: dict) -> tuple[dict[str, int], dict[str, int]]:
     """Every usable name → one place (or person). Ambiguous names go to the place the news
     most likely means: by country priority (Ukraine, Russia, Germany, ...), then a curated
-    place before one only GeoNames knows, then country before region before town."""
-    data = curated()
+    place before one only GeoNames knows (`data`: the curated gazetteer), then country before
+    region before town."""
     priority = {code: n for n, code in enumerate(data["country_priority"])}
     iso_by_name = {c["name"]: c["iso"] for c in data["countries"]}
     curated_ids = {int(k) for k in data["cities"]}

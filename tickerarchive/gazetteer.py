@@ -28,6 +28,12 @@ def curated_people() -> list[dict]:
     return json.loads((DATA / "people.json").read_text(encoding="utf-8"))
 
 
+def curated_first_names() -> frozenset[str]:
+    """First names gender-guesser lacks (data/first_names.txt: one per line, # comments)."""
+    lines = (DATA / "first_names.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
 # English transliterations of Cyrillic names → the German ones (Kharkiv → Charkiw),
 # applied in one pass so that `kh` → `ch` is not read again as `ch` → `tsch`.
 GERMAN_SPELLING = {"shch": "schtsch", "zh": "sch", "kh": "ch", "sh": "sch", "ch": "tsch", "ts": "z", "yu": "ju",
