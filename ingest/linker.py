@@ -203,6 +203,15 @@ class Linker:
         Returns the links written. (Ingest writes the links of new entries with them.)"""
         return self.write_links({pk: self.find_in(text) for pk, text in texts.items()})
 
+    def relink(self, entry_ids: Iterable[int], batch: int = 2000) -> int:
+        """link() the stored entries with these ids, a batch at a time; returns the links written."""
+        ids = sorted(entry_ids)
+        written = 0
+        for start in range(0, len(ids), batch):
+            entries = Entry.objects.filter(pk__in=ids[start:start + batch]).prefetch_related("pictures")
+            written += self.link({entry.pk: self.text_of(entry) for entry in entries})
+        return written
+
     def write_links(self, found: dict[int, Mentions]) -> int:
         """link() for mentions found already (by find_in)."""
         if not found:

@@ -5,8 +5,11 @@ what readers see (`published_at`, `headline`, `body`), which editors may correct
 unique key uses the published values, so a correction never makes the next ingest create
 a duplicate.
 """
+import re
+from collections.abc import Iterable
+
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import models, transaction
 from django.db.models import Func, Value
 from django.db.models.functions import Upper
@@ -115,6 +118,10 @@ class IngestEvent(models.Model):
         verbose_name_plural = "Importvorgänge"
 
 
+# A word of a name as a text search term (no tsquery operator can be in it).
+NAME_WORD_RE = re.compile(r"\w+")
+
+
 class EntryQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-published_at", "position_key")
@@ -129,6 +136,25 @@ class EntryQuerySet(models.QuerySet):
 
     def for_list(self):
         return self.select_related("ticker").newest_first()
+
+    def ids_possibly_naming(self, names: Iterable[str]) -> set[int]:
+        """Ids of the entries that may name any of `names`: every entry in which linking could
+        find one, and a few more. Headline and body by the text index (each word of a name as
+        the beginning of a word: `Putin` finds `Putins` and `Trump-Putin-Treffen`), picture
+        captions, which the index leaves out, by their text."""
+        alternatives = []
+        for name in names:
+            words = NAME_WORD_RE.findall(name)
+            if words:
+                alternatives.append("(" + " & ".join(f"{word}:*" for word in words) + ")")
+        if not alternatives:
+            return set()
+        in_text = SearchQuery(" | ".join(alternatives), search_type="raw", config="german")
+        ids = set(self.filter(search_vector=in_text).values_list("pk", flat=True))
+        in_captions = models.Q()
+        for name in names:
+            in_captions |= models.Q(caption__contains=name)
+        return ids | set(Picture.objects.filter(in_captions, entry__in=self).values_list("entry_id", flat=True))
 
 
 class Entry(models.Model):
@@ -280,6 +306,10 @@ class Place(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def spellings(self) -> set[str]:
+        """The names linking looks for: the display name and every alias."""
+        return {self.name, *self.aliases.values_list("name", flat=True)}
+
     def merge(self, duplicates) -> None:
         _merge_named(self, duplicates, link_model=EntryPlace, link_field="place",
                      alias_model=PlaceAlias, redirect_model=PlaceRedirect)
@@ -381,6 +411,12 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def spellings(self) -> set[str]:
+        """The names linking looks for: the display name and every alias, none once rejected."""
+        if self.status == Person.Status.REJECTED:
+            return set()
+        return {self.name, *self.aliases.values_list("name", flat=True)}
 
     def merge(self, duplicates) -> None:
         _merge_named(self, duplicates, link_model=EntryPerson, link_field="person",
