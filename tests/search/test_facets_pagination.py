@@ -31,6 +31,15 @@ def test_person_facet(client, archive):
     assert facets.people == [{"slug": "wladimir-putin", "name": "Wladimir Putin", "count": 3}]
 
 
+def test_ordering_by_relevance_changes_the_page_not_the_facets(client, archive):
+    q = "Kiew OR Angriff OR Putin"
+    newest = client.get("/", {"q": q}).context["result"]
+    ranked = client.get("/", {"q": q, "order": "relevance"}).context["result"]
+    assert ranked.facets.people and ranked.facets.regions and ranked.facets.days
+    assert ranked.facets == newest.facets and ranked.count == newest.count
+    assert {e.pk for e in ranked.page.entries} == {e.pk for e in newest.page.entries}
+
+
 @pytest.fixture
 def long_ticker(db, tmp_path):
     newest = datetime(2025, 6, 30, 23, 0)
