@@ -172,9 +172,9 @@ class Linker:
             counts = mentions.places if kind == PLACE else mentions.people
             counts[target] = counts.get(target, 0) + 1
         for role, first, last_name in role_mentions(text, sorted(role_ends)):
+            # A person found before (a suggestion has no alias of its surname alone) is counted
+            # as when first found: the full name and, in this entry, the surname alone.
             known = self.person_names.get(f"{first} {last_name}")
-            if known is not None and known in mentions.people:
-                continue  # the automaton counted it already
             if known is not None or (is_first_name(first) and first not in self.place_names):
                 mentions.discovered.append((role, first, last_name))
         return mentions
@@ -193,8 +193,8 @@ class Linker:
         """Discovered people created as suggestions (or found) and added to the mentions."""
         for (role, first, last), count in mentions.discovered_mentions.items():
             person_id = self.suggest_person(role, first, last)
-            if person_id is not None and person_id not in mentions.people:
-                mentions.people[person_id] = count
+            if person_id is not None:
+                mentions.people[person_id] = max(mentions.people.get(person_id, 0), count)
         return mentions
 
     def link(self, texts: dict[int, str]) -> int:

@@ -437,15 +437,22 @@ class DumpLoader:
         if not prepared.discovered:
             return
         people = prepared.people
-        linked = set(zip(people["person_entry"], people["person"]))
+        # (entry number, person) → its position in the columns
+        linked = {key: i for i, key in enumerate(zip(people["person_entry"], people["person"]))}
         for number, role, first, last, count in prepared.discovered:
             if ids[number - 1] is None:
                 continue
             person_id = self.linker.suggest_person(role, first, last)
-            if person_id is not None and (number, person_id) not in linked:
-                linked.add((number, person_id))
-                for name, value in zip(PERSON_COLUMNS, (number, person_id, min(count, MAX_MENTIONS))):
-                    people[name].append(value)
+            if person_id is None:
+                continue
+            count = min(count, MAX_MENTIONS)
+            at = linked.get((number, person_id))
+            if at is not None:  # found by its name too: the larger count (see Linker.find)
+                people["person_mentions"][at] = max(people["person_mentions"][at], count)
+                continue
+            linked[number, person_id] = len(people["person"])
+            for name, value in zip(PERSON_COLUMNS, (number, person_id, count)):
+                people[name].append(value)
         prepared.arrays.update(_arrays(people))
 
     def _compression(self, conn) -> str:

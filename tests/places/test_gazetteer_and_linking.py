@@ -131,6 +131,22 @@ def test_discovered_person_is_a_suggestion_linked_with_later_surname_mentions(ga
     assert EntryPerson.objects.get(person=person).mentions == 2
 
 
+def test_a_suggested_person_is_counted_alike_by_later_ingests_and_relink(gazetteer, tmp_path):
+    """Once a suggestion exists, its full name is in the gazetteer but its surname alone is not:
+    the surname in the same entry still counts, in a later dump and when relinked."""
+    ingest(tmp_path, "b.txt", DraftEntry("10:00", "Paris sagt Hilfe zu", [
+        "Verteidigungsministerin Catherine Vautrin sagt weitere Hilfe zu. Vautrin nennt keine Zahlen.",
+    ]))
+    ingest(tmp_path, "c.txt", DraftEntry("11:00", "Vautrin in Kiew", [
+        "Ministerin Catherine Vautrin besucht Kiew. Vautrin trifft Soldaten, Vautrin verspricht Hilfe.",
+    ]))
+    def counts():
+        return dict(EntryPerson.objects.filter(person__name="Catherine Vautrin").values_list("entry__original_headline", "mentions"))
+    assert counts() == {"Paris sagt Hilfe zu": 2, "Vautrin in Kiew": 4}
+    call_command("relink", stdout=open("/dev/null", "w"))
+    assert counts() == {"Paris sagt Hilfe zu": 2, "Vautrin in Kiew": 4}
+
+
 def test_person_named_before_the_role_is_discovered_too(gazetteer, tmp_path):
     # The name comes first and the role after a comma; in a list of names, the one right
     # before the role is the person holding it.
