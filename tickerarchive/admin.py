@@ -287,12 +287,19 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         # As stored before this save: its aliases are saved after it, in save_related.
-        obj.spellings_before = type(obj).objects.get(pk=obj.pk).spellings() if change else set()
+        stored = type(obj).objects.get(pk=obj.pk) if change else None
+        obj.spellings_before = stored.spellings() if stored else set()
+        obj.name_before = stored.name if stored else None
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         obj = form.instance
+        if obj.name_before not in (None, obj.name):
+            # A new display name does not unlink the entries that use the old one (as
+            # load_gazetteer keeps it too); an editor who means to drop it deletes the alias.
+            if obj.aliases.get_or_create(name=obj.name_before)[1]:
+                self.message_user(request, f"Der bisherige Name »{obj.name_before}« bleibt als Schreibweise.")
         changed = obj.spellings() ^ obj.spellings_before
         if changed:
             self.relink_naming(request, obj, changed)

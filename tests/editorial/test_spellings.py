@@ -64,18 +64,28 @@ def test_a_spelling_removed_unlinks_its_entries_and_keeps_the_editors_links(edit
     assert linked_headlines(editor_client, "noworossijsk") == {USUAL.headline, IN_CAPTION.headline}
 
 
-def test_a_renamed_person_is_linked_under_the_new_name_only(editor_client, ingest_page):
+def test_a_renamed_person_keeps_the_old_name_as_a_spelling_until_an_editor_removes_it(editor_client, ingest_page):
     ingest_page(DraftEntry("10:00", "Selenskyj in Berlin", ["Selenskyj trifft Merz."]),
                 DraftEntry("09:00", "Selensky reist ab", ["Der Besuch endet."]))
     person = Person.objects.create(name="Selensky", slug="selenskyj")
     call_command("relink", stdout=open("/dev/null", "w"))
     url = reverse("admin:tickerarchive_person_change", args=[person.pk])
-    data = admin_form_data(editor_client.get(url)) | {"name": "Selenskyj"}
-    assert editor_client.post(url, data).status_code == 302
 
-    headlines = {r["headline"] for r in editor_client.get("/api/entries/", {"person": "selenskyj"}).json()["results"]}
-    assert headlines == {"Selenskyj in Berlin"}
-    assert EntryPerson.objects.get().mentions == 2
+    def linked():
+        results = editor_client.get("/api/entries/", {"person": "selenskyj"}).json()["results"]
+        return {r["headline"] for r in results}
+
+    assert linked() == {"Selensky reist ab"}
+    data = admin_form_data(editor_client.get(url)) | {"name": "Selenskyj"}
+    messages = [str(m) for m in editor_client.post(url, data, follow=True).context["messages"]]
+    assert "Der bisherige Name »Selensky« bleibt als Schreibweise." in messages
+    assert linked() == {"Selenskyj in Berlin", "Selensky reist ab"}
+    assert EntryPerson.objects.get(entry__original_headline="Selenskyj in Berlin").mentions == 2
+
+    data = admin_form_data(editor_client.get(url)) | {"aliases-0-DELETE": "on"}
+    assert data["aliases-0-name"] == "Selensky"
+    assert editor_client.post(url, data).status_code == 302
+    assert linked() == {"Selenskyj in Berlin"}
 
 
 def test_a_spelling_in_too_many_entries_is_left_to_the_relink_command(editor_client, ingest_page, monkeypatch):
