@@ -9,6 +9,7 @@ from tickerarchive.models import (
     Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, LinkOrigin, Person,
     PersonAlias, Picture, Place, PlaceAlias, SourceDump, Ticker,
 )
+from tickerarchive.templatetags.archive import zahl
 
 admin.site.site_header = "Ticker-Archiv: Redaktion"
 admin.site.site_title = "Ticker-Archiv"
@@ -314,13 +315,14 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
         ids = Entry.objects.ids_possibly_naming(spellings)
         if len(ids) > RELINK_AT_ONCE:
             self.message_user(request, (
-                f"Schreibweisen {listed}: {len(ids)} Einträge kommen in Frage, zu viele, um sie jetzt neu zu "
+                f"Schreibweisen {listed}: {zahl(len(ids))} Einträge kommen in Frage, zu viele, um sie jetzt neu zu "
                 f"verknüpfen. Das tut »python manage.py relink --{self.relink_option} {obj.slug}«."
             ), messages.WARNING)
             return
         written = Linker.from_database().relink(ids)
         self.message_user(request, (
-            f"Schreibweisen {listed}: {len(ids)} Einträge geprüft, {written} Verknüpfungen neu oder geändert."
+            f"Schreibweisen {listed}: {counted(len(ids), 'Eintrag', 'Einträge')} geprüft, "
+            f"{counted(written, 'Verknüpfung', 'Verknüpfungen')} neu oder geändert."
         ))
 
     @admin.display(description="Einträge", ordering="entry_total")
@@ -335,6 +337,10 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
             return
         chosen[0].merge(chosen[1:])
         self.message_user(request, f"{len(chosen) - 1} {self.plural} in »{chosen[0].name}« zusammengeführt.")
+
+
+def counted(number: int, one: str, many: str) -> str:
+    return f"{zahl(number)} {one if number == 1 else many}"
 
 
 @admin.register(Place)
