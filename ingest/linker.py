@@ -112,8 +112,14 @@ class Mentions:
     discovered_mentions: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
 
+# `der Gouverneur von Odessa`: a governor governs the region, not the town of its name.
+GOVERNOR_BEFORE = re.compile(r"(?:Gouverneur|Gouverneurin|Militärgouverneur|Militärgouverneurin)\s+von\s+\Z")
+GOVERNOR_REACH = 30  # characters before a town's name that may hold GOVERNOR_BEFORE
+
+
 class Linker:
-    def __init__(self, place_names: dict[str, int], person_names: dict[str, int], other_names: Iterable[str] = ()):
+    def __init__(self, place_names: dict[str, int], person_names: dict[str, int], other_names: Iterable[str] = (),
+                 regions_of_towns: dict[int, int] | None = None):
         # What each form of the automaton stands for, by its index: (kind, target, is a role
         # form); kind and target None for a role form that is no name.
         meanings: dict[str, tuple] = {name: (OTHER, None, False) for name in other_names}
@@ -133,12 +139,15 @@ class Linker:
         self.meanings = list(meanings.values())
         self.person_names = person_names
         self.place_names = set(place_names)
+        # town → the region named after it (Odessa → Region Odessa), for GOVERNOR_BEFORE
+        self.regions_of_towns = regions_of_towns or {}
         self._suggested: list[str] = []  # names suggest_person added in the current transaction
 
     @classmethod
     def from_database(cls) -> "Linker":
         data = curated()
-        return cls(*gazetteer_names(data), other_names=data["media_titles"])
+        return cls(*gazetteer_names(data), other_names=[*data["media_titles"], *data["not_places"]],
+                   regions_of_towns=regions_named_after_towns())
 
     def find(self, text: str) -> Mentions:
         mentions = Mentions()
@@ -169,6 +178,9 @@ class Linker:
             covered_until = end
             if kind == OTHER:
                 continue
+            if kind == PLACE and target in self.regions_of_towns and GOVERNOR_BEFORE.search(
+                    text, max(0, start - GOVERNOR_REACH), start):
+                target = self.regions_of_towns[target]
             counts = mentions.places if kind == PLACE else mentions.people
             counts[target] = counts.get(target, 0) + 1
         for role, first, last_name in role_mentions(text, sorted(role_ends)):
@@ -274,6 +286,13 @@ def linked_text(headline: str, body: str, captions) -> str:
 def _surname_only(text: str, first: str, last: str) -> int:
     """Mentions of the surname alone (`Kiper`, `Kipers`) in the entry that introduced the person."""
     return len(re.findall(rf"(?<!{re.escape(first)} )\b{re.escape(last)}s?\b", text))
+
+
+def regions_named_after_towns() -> dict[int, int]:
+    """{town: region} for each town in a region named after it (`Region Odessa`)."""
+    regions = dict(Place.objects.filter(kind=Place.Kind.REGION).values_list("pk", "name"))
+    return {pk: parent for pk, name, parent in Place.objects.filter(kind=Place.Kind.CITY, parent__in=regions)
+            .values_list("pk", "name", "parent_id") if regions[parent] == f"Region {name}"}
 
 
 def gazetteer_names(data: dict) -> tuple[dict[str, int], dict[str, int]]:

@@ -94,6 +94,12 @@ def test_a_load_that_adds_a_region_links_the_entries_already_naming_it(gazetteer
     assert Place.objects.get(name="Chan Junis").parent.slug == "gazastreifen"  # its towns back in it
 
 
+def test_a_governor_of_a_town_governs_its_region_and_a_dollar_is_no_place(gazetteer):
+    assert place_names("Der Gouverneur von Odessa, Oleh Kiper, meldet Schäden.") == {"Region Odessa": 1}
+    assert place_names("Die Gouverneurin von Charkiw besucht Odessa.") == {"Region Charkiw": 1, "Odessa": 1}
+    assert place_names("Eine Drohne kostet fünf Millionen US-Dollar, sagt der US-Präsident.") == {"USA": 1}
+
+
 def test_odessa_is_the_ukrainian_city_and_region_wins_over_town(gazetteer):
     odessa = Place.objects.get(pk=next(iter(Linker.from_database().find("Hafen von Odessa").places)))
     assert odessa.name == "Odessa" and odessa.parent.name == "Region Odessa"
