@@ -217,7 +217,7 @@ class Linker:
 
     def relink(self, entry_ids: Iterable[int], batch: int = 2000) -> int:
         """link() the stored entries with these ids, a batch at a time; returns the links written."""
-        ids = sorted(entry_ids)
+        ids = entry_ids if isinstance(entry_ids, list) else sorted(entry_ids)
         written = 0
         for start in range(0, len(ids), batch):
             entries = Entry.objects.filter(pk__in=ids[start:start + batch]).prefetch_related("pictures")
@@ -229,7 +229,7 @@ class Linker:
         written). Beyond `whole_archive_above` names, searching for them costs more than
         linking every entry."""
         if len(names) > whole_archive_above:
-            ids = set(Entry.objects.values_list("pk", flat=True))
+            ids = list(Entry.objects.order_by("pk").values_list("pk", flat=True))
         else:
             ids = Entry.objects.ids_possibly_naming(names)
         return len(ids), self.relink(ids)
