@@ -184,9 +184,11 @@ class Linker:
             counts = mentions.places if kind == PLACE else mentions.people
             counts[target] = counts.get(target, 0) + 1
         for role, first, last_name in role_mentions(text, sorted(role_ends)):
-            # A person found before (a suggestion has no alias of its surname alone) is counted
-            # as when first found: the full name and, in this entry, the surname alone.
             known = self.person_names.get(f"{first} {last_name}")
+            if known is not None and known in mentions.people and self.person_names.get(last_name) == known:
+                continue  # the automaton counted it, its surname alone included
+            # A person found before without an alias of the surname alone (a suggestion) is
+            # counted as when first found: the full name and, in this entry, the surname alone.
             if known is not None or (is_first_name(first) and first not in self.place_names):
                 mentions.discovered.append((role, first, last_name))
         return mentions
