@@ -95,6 +95,12 @@ def _function_medians(runs: list[dict]) -> list[tuple[str, float]]:
     return sorted(((n, s) for n, s in medians if s >= 0.05), key=lambda item: -item[1])
 
 
+def modes_title(modes: str) -> str:
+    """`link,nolink` as a section title says it: one section per size and order of modes."""
+    named = {"link": "with linking", "nolink": "without linking"}
+    return ", then ".join(named[mode] for mode in modes.split(","))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, nargs="+", default=[100_000])
@@ -106,7 +112,8 @@ def main() -> None:
     args = parser.parse_args()
     modes = args.modes.split(",")
     lines = [
-        f"## Ingest, {' and '.join(f'{n:,}' for n in args.entries)} entries", "", common.machine(), "",
+        f"## Ingest, {' and '.join(f'{n:,}' for n in args.entries)} entries ({modes_title(args.modes)})", "",
+        common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/ingest.py --entries "
         f"{' '.join(map(str, args.entries))} --rounds {args.rounds} --modes {args.modes}`", "",
         "| entries | generate | ingest with linking | ingest `--no-link` | linking adds (wall) | linking adds "
