@@ -219,21 +219,24 @@ class Linker:
 
     def relink(self, entry_ids: Iterable[int], batch: int = 2000) -> int:
         """link() the stored entries with these ids, a batch at a time; returns the links written."""
-        ids = entry_ids if isinstance(entry_ids, list) else sorted(entry_ids)
+        ids = sorted(entry_ids)  # batches of neighbouring entries
         written = 0
         for start in range(0, len(ids), batch):
             entries = Entry.objects.filter(pk__in=ids[start:start + batch]).prefetch_related("pictures")
             written += self.link({entry.pk: self.text_of(entry) for entry in entries})
         return written
 
-    def relink_naming(self, names: set[str], *, whole_archive_above: int = 1000) -> tuple[int, int]:
-        """Link again the entries that may name any of these (new) names: (entries, links
-        written). Beyond `whole_archive_above` names, searching for them costs more than
-        linking every entry."""
+    def relink_naming(self, names: set[str], *, whole_archive_above: int = 1000,
+                      at_most: int | None = None) -> tuple[int, int | None]:
+        """Link again the entries that may name any of these names, added or removed: (entries,
+        links written), or (entries, None) without linking when there are more than `at_most`.
+        Beyond `whole_archive_above` names, searching for them costs more than linking every entry."""
         if len(names) > whole_archive_above:
-            ids = list(Entry.objects.order_by("pk").values_list("pk", flat=True))
+            ids = list(Entry.objects.values_list("pk", flat=True))
         else:
             ids = Entry.objects.ids_possibly_naming(names)
+        if at_most is not None and len(ids) > at_most:
+            return len(ids), None
         return len(ids), self.relink(ids)
 
     def write_links(self, found: dict[int, Mentions]) -> int:

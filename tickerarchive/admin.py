@@ -312,16 +312,15 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
         from ingest.linker import Linker
 
         listed = ", ".join(f"»{name}«" for name in sorted(spellings))
-        ids = Entry.objects.ids_possibly_naming(spellings)
-        if len(ids) > RELINK_AT_ONCE:
+        entries, written = Linker.from_database().relink_naming(spellings, at_most=RELINK_AT_ONCE)
+        if written is None:
             self.message_user(request, (
-                f"Schreibweisen {listed}: {zahl(len(ids))} Einträge kommen in Frage, zu viele, um sie jetzt neu zu "
+                f"Schreibweisen {listed}: {zahl(entries)} Einträge kommen in Frage, zu viele, um sie jetzt neu zu "
                 f"verknüpfen. Das tut »python manage.py relink --{self.relink_option} {obj.slug}«."
             ), messages.WARNING)
             return
-        written = Linker.from_database().relink(ids)
         self.message_user(request, (
-            f"Schreibweisen {listed}: {counted(len(ids), 'Eintrag', 'Einträge')} geprüft, "
+            f"Schreibweisen {listed}: {counted(entries, 'Eintrag', 'Einträge')} geprüft, "
             f"{counted(written, 'Verknüpfung', 'Verknüpfungen')} neu oder geändert."
         ))
 

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         if options["place"] or options["person"]:
             ids = self._ids_of(Place, "place_ids", options["place"]) | self._ids_of(Person, "person_ids", options["person"])
         else:
-            ids = list(Entry.objects.order_by("pk").values_list("pk", flat=True))
+            ids = list(Entry.objects.values_list("pk", flat=True))
         written = Linker.from_database().relink(ids)
         self.stdout.write(f"{len(ids)} entries linked again, {written} links created or changed")
 
