@@ -276,7 +276,15 @@ class Picture(models.Model):
         return self.caption[:80] or self.slug
 
 
-class Place(models.Model):
+class Named:
+    """Places and people: a display name and aliases (`aliases`), which linking looks for."""
+
+    def spellings(self) -> set[str]:
+        """The names linking looks for: the display name and every alias."""
+        return {self.name, *self.aliases.values_list("name", flat=True)}
+
+
+class Place(Named, models.Model):
     class Kind(models.TextChoices):
         COUNTRY = "country", "Staat"
         REGION = "region", "Region"
@@ -305,10 +313,6 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def spellings(self) -> set[str]:
-        """The names linking looks for: the display name and every alias."""
-        return {self.name, *self.aliases.values_list("name", flat=True)}
 
     def merge(self, duplicates) -> None:
         _merge_named(self, duplicates, link_model=EntryPlace, link_field="place",
@@ -388,7 +392,7 @@ class PersonAliasQuerySet(models.QuerySet):
         return self.exclude(person__status=Person.Status.REJECTED)
 
 
-class Person(models.Model):
+class Person(Named, models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "bestätigt"
         SUGGESTED = "suggested", "vorgeschlagen"
@@ -413,10 +417,8 @@ class Person(models.Model):
         return self.name
 
     def spellings(self) -> set[str]:
-        """The names linking looks for: the display name and every alias, none once rejected."""
-        if self.status == Person.Status.REJECTED:
-            return set()
-        return {self.name, *self.aliases.values_list("name", flat=True)}
+        """None once rejected: linking knows no rejected person."""
+        return set() if self.status == Person.Status.REJECTED else super().spellings()
 
     def merge(self, duplicates) -> None:
         _merge_named(self, duplicates, link_model=EntryPerson, link_field="person",
