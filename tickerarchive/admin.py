@@ -1,6 +1,7 @@
 """The editors' admin: corrections that survive re-ingest, with history (django-simple-history)."""
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -320,8 +321,8 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
             ), messages.WARNING)
             return
         self.message_user(request, (
-            f"Schreibweisen {listed}: {counted(entries, 'Eintrag', 'Einträge')} geprüft, "
-            f"{counted(written, 'Verknüpfung', 'Verknüpfungen')} neu oder geändert."
+            f"Schreibweisen {listed}: {zahl(entries)} Eintr{pluralize(entries, 'ag,äge')} geprüft, "
+            f"{zahl(written)} Verknüpfung{pluralize(written, 'en')} neu oder geändert."
         ))
 
     @admin.display(description="Einträge", ordering="entry_total")
@@ -336,10 +337,6 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
             return
         chosen[0].merge(chosen[1:])
         self.message_user(request, f"{len(chosen) - 1} {self.plural} in »{chosen[0].name}« zusammengeführt.")
-
-
-def counted(number: int, one: str, many: str) -> str:
-    return f"{zahl(number)} {one if number == 1 else many}"
 
 
 @admin.register(Place)
