@@ -20,7 +20,7 @@ from django.utils.text import slugify
 
 from tickerarchive.gazetteer import curated, curated_first_names
 from tickerarchive.models import (
-    Entry, EntryPerson, EntryPlace, LinkOrigin, Person, PersonAlias, Place, PlaceAlias,
+    MAX_MENTIONS, Entry, Person, PersonAlias, Place, PlaceAlias,
 )
 
 PLACE, PERSON = "place", "person"
@@ -245,11 +245,13 @@ class Linker:
             return 0
         for mentions in found.values():
             self.resolve(mentions)
-        places = {pk: m.places for pk, m in found.items()}
-        people = {pk: m.people for pk, m in found.items()}
         # Inside the loader's transaction per dump no savepoint is needed (a round trip each).
         with transaction.atomic(savepoint=False):
-            return _sync_links(EntryPlace, "place_id", places) + _sync_links(EntryPerson, "person_id", people)
+            return Entry.objects.store_found_links({
+                pk: ({t: min(n, MAX_MENTIONS) for t, n in m.places.items()},
+                     {t: min(n, MAX_MENTIONS) for t, n in m.people.items()})
+                for pk, m in found.items()
+            })
 
     @staticmethod
     def text_of(entry: Entry) -> str:
@@ -278,9 +280,6 @@ class Linker:
             for name in self._suggested:
                 self.person_names.pop(name, None)
         self._suggested.clear()
-
-
-MAX_MENTIONS = 32767  # links count mentions in a smallint
 
 
 def linked_text(headline: str, body: str, captions) -> str:
@@ -342,28 +341,3 @@ def gazetteer_names(data: dict) -> tuple[dict[str, int], dict[str, int]]:
     for name, person_id in PersonAlias.objects.not_rejected().values_list("name", "person_id"):
         person_names.setdefault(name, person_id)
     return place_names, person_names
-
-
-def _sync_links(model, target: str, wanted: dict[int, dict[int, int]]) -> int:
-    """Make the automatic links of these entries what was found, touching only what changed.
-    Rows an editor made or removed are left exactly as they are."""
-    rows = model.objects.filter(entry_id__in=list(wanted))
-    current = {(r.entry_id, getattr(r, target)): r for r in rows}
-    create, update, delete = [], [], []
-    for entry_id, counts in wanted.items():
-        for target_id, mentions in counts.items():
-            mentions = min(mentions, MAX_MENTIONS)
-            row = current.get((entry_id, target_id))
-            if row is None:
-                create.append(model(entry_id=entry_id, **{target: target_id}, mentions=mentions))
-            elif row.origin == LinkOrigin.AUTOMATIC and not row.removed and row.mentions != mentions:
-                row.mentions = mentions
-                update.append(row)
-    for (entry_id, target_id), row in current.items():
-        if row.origin == LinkOrigin.AUTOMATIC and not row.removed and target_id not in wanted[entry_id]:
-            delete.append(row.pk)
-    model.objects.bulk_create(create, ignore_conflicts=True)
-    model.objects.bulk_update(update, ["mentions"])
-    if delete:
-        model.objects.filter(pk__in=delete).delete()
-    return len(create) + len(update)

@@ -25,10 +25,10 @@ import psycopg
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ingest.linker import MAX_MENTIONS, Linker, Mentions, linked_text
+from ingest.linker import Linker, Mentions, linked_text
 from ingest.parser import DumpError, ParsedDump, Picture as ParsedPicture, parse_dump
 from tickerarchive.models import (
-    Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, LinkOrigin, Person, Picture, Place,
+    MAX_MENTIONS, Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, Person, Picture, Place,
     SourceDump, Ticker, refers_to_missing_row,
 )
 
@@ -400,12 +400,10 @@ class DumpLoader:
         with conn.pipeline():
             if section is not None and prepared.section and section != prepared.section:
                 _execute(conn, TICKER_SECTION_SQL, [prepared.section, ticker_id])
-            _execute(conn, CHECKED_SQL, [])
             _execute(conn, WRITE_SQL, {
                 "ids": _array_literal(ids), "ticker": ticker_id, "dump": dump_id, "now": now, **prepared.arrays,
                 **_event(prepared, result),
             })
-            _execute(conn, UNCHECKED_SQL, [])
 
     def _compare(self, prepared: PreparedDump, stored_rows, result: FileResult) -> tuple[list[bool], dict[int, int]]:
         """Which entries of the dump are new ([bool] in page order), and {id: entry number} of
@@ -500,9 +498,6 @@ LOCK_SQL = (
     "SELECT pg_advisory_xact_lock(hashtext(%s)), set_config('synchronous_commit', 'off', true), "
     "set_config('default_toast_compression', %s, true), set_config('plan_cache_mode', 'force_generic_plan', true)"
 )
-# Around WRITE_SQL alone: its link rows are checked by the statement (migration 0013).
-CHECKED_SQL = "SELECT set_config('tickerarchive.new_entry_links', 'checked', true)"
-UNCHECKED_SQL = "SELECT set_config('tickerarchive.new_entry_links', '', true)"
 COMPRESSION_SQL = (
     "SELECT CASE WHEN 'lz4' = ANY(enumvals) THEN 'lz4' ELSE boot_val END FROM pg_settings "
     "WHERE name = 'default_toast_compression'"
@@ -574,45 +569,44 @@ def _unnest(columns, types) -> str:
     return "unnest(" + ", ".join(f"%({c})s::text::{t}[]" for c, t in zip(columns, types)) + ")"
 
 
-# The links of the new entries, checked by the statement itself (migration 0013): the places or
-# people they name are read by their key and locked in id order, as the link tables' trigger
-# does (a concurrent delete or merge waits for this transaction), and the statement is refused,
-# with the trigger's error, if one of them is gone (the loader then reads the gazetteer again
-# and stores the dump once more).
+# The places and people the new entries name are read by their key and locked in id order (a
+# concurrent delete or merge waits for this transaction), and the statement is refused, with
+# the error a link row naming a missing one gets (migration 0005), if one of them is gone: the
+# loader then reads the gazetteer again and stores the dump once more.
 _LINK_TARGETS = (
     "{kind}_targets AS (SELECT DISTINCT l.target FROM {unnest} AS l (n, target) JOIN new USING (n)), "
     "{kind}_locked AS (SELECT id FROM {targets} WHERE id = ANY(ARRAY(SELECT target FROM {kind}_targets)) "
     "ORDER BY id FOR KEY SHARE), "
     "{kind}_missing AS (SELECT min(target) AS id FROM {kind}_targets WHERE target NOT IN (SELECT id FROM {kind}_locked))"
 )
-_LINK_INSERT = (
-    "INSERT INTO {table} (entry_id, {target}, mentions, origin, removed) "
-    f"SELECT new.id, l.target, l.mentions, '{LinkOrigin.AUTOMATIC.value}', false "
-    "FROM {unnest} AS l (n, target, mentions) JOIN new USING (n) "
-    "WHERE (SELECT CASE WHEN id IS NULL THEN true "
-    "ELSE tickerarchive_refuse_missing_link('{table}', '{targets}', '{target}', id) END FROM {kind}_missing)"
-)
-# The arrays of linked places and people an entry carries (migration 0007) are written with the
-# new entries, from the same columns as their link rows: the trigger that keeps them would find
-# nothing to update.
-_LINKED_IDS = "SELECT n, array_agg(target ORDER BY target) AS ids FROM {unnest} AS l (n, target) GROUP BY n"
-# A dump's new entries, their pictures and automatic links and its line in the load-event log,
-# in one statement. `ids` has an id for each entry to insert and NULL for the others. It runs
-# between CHECKED_SQL and UNCHECKED_SQL: the link tables' INSERT triggers leave its rows alone.
+_NONE_MISSING = ("(SELECT CASE WHEN id IS NULL THEN true "
+                 "ELSE tickerarchive_refuse_missing_link('{table}', '{targets}', '{target}', id) END FROM {kind}_missing)")
+# What the linker found in each entry, {id: mentions}, and the array readers use (migration
+# 0014): a new entry has no editor's links yet, so both hold the same ids.
+_FOUND = ("SELECT n, array_agg(target ORDER BY target) AS ids, jsonb_object_agg(target, mentions) AS found "
+          "FROM {unnest} AS l (n, target, mentions) GROUP BY n")
+# A dump's new entries with what the linker found in them, their pictures and its line in the
+# load-event log, in one statement. `ids` has an id for each entry to insert and NULL for the others.
 WRITE_SQL = f"""
     WITH new (id, n) AS (SELECT id, n FROM unnest(%(ids)s::text::bigint[]) WITH ORDINALITY AS new (id, n) WHERE id IS NOT NULL),
-    place_ids AS ({_LINKED_IDS.format(unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint")))}),
-    person_ids AS ({_LINKED_IDS.format(unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint")))}),
+    places AS ({_FOUND.format(unnest=_unnest(PLACE_COLUMNS, ("int", "bigint", "int")))}),
+    people AS ({_FOUND.format(unnest=_unnest(PERSON_COLUMNS, ("int", "bigint", "int")))}),
+    {_LINK_TARGETS.format(kind="place", targets=Place._meta.db_table, unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint")))},
+    {_LINK_TARGETS.format(kind="person", targets=Person._meta.db_table, unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint")))},
     entries AS (
         INSERT INTO {Entry._meta.db_table} (id, ticker_id, source_dump_id, published_at, headline, body,
             original_published_at, original_headline, original_body, edited_fields, source_line, position_key,
-            created_at, updated_at, place_ids, person_ids)
+            created_at, updated_at, place_ids, person_ids, auto_places, auto_people)
         SELECT new.id, %(ticker)s, %(dump)s, to_timestamp(e.at), e.headline, e.body, to_timestamp(e.at), e.headline,
-            e.body, '[]', e.line, e.position, %(now)s, %(now)s, coalesce(place_ids.ids, '{{}}'),
-            coalesce(person_ids.ids, '{{}}')
+            e.body, '[]', e.line, e.position, %(now)s, %(now)s, coalesce(places.ids, '{{}}'),
+            coalesce(people.ids, '{{}}'), coalesce(places.found, '{{}}'), coalesce(people.found, '{{}}')
         FROM {_unnest(ENTRY_COLUMNS, ("float8", "text", "text", "int", "int"))}
             WITH ORDINALITY AS e (at, headline, body, line, position, n) JOIN new USING (n)
-            LEFT JOIN place_ids USING (n) LEFT JOIN person_ids USING (n)
+            LEFT JOIN places USING (n) LEFT JOIN people USING (n)
+        WHERE {_NONE_MISSING.format(table=EntryPlace._meta.db_table, targets=Place._meta.db_table, target="place_id",
+                                    kind="place")}
+          AND {_NONE_MISSING.format(table=EntryPerson._meta.db_table, targets=Person._meta.db_table,
+                                    target="person_id", kind="person")}
     ),
     pictures AS (
         INSERT INTO {Picture._meta.db_table} (entry_id, position, slug, caption, credit, original_caption,
@@ -620,13 +614,7 @@ WRITE_SQL = f"""
         SELECT new.id, p.position, p.slug, p.caption, p.credit, p.caption, p.credit, false, p.line
         FROM {_unnest(PICTURE_COLUMNS, ("int", "int", "text", "text", "text", "int"))}
             AS p (n, position, slug, caption, credit, line) JOIN new USING (n)
-    ),
-    {_LINK_TARGETS.format(kind="place", targets=Place._meta.db_table, unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint")))},
-    {_LINK_TARGETS.format(kind="person", targets=Person._meta.db_table, unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint")))},
-    places AS ({_LINK_INSERT.format(table=EntryPlace._meta.db_table, target="place_id", kind="place",
-                                    targets=Place._meta.db_table, unnest=_unnest(PLACE_COLUMNS, ("int", "bigint", "int")))}),
-    people AS ({_LINK_INSERT.format(table=EntryPerson._meta.db_table, target="person_id", kind="person",
-                                    targets=Person._meta.db_table, unnest=_unnest(PERSON_COLUMNS, ("int", "bigint", "int")))})
+    )
     {EVENT_SQL}
 """
 

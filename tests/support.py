@@ -76,3 +76,21 @@ def assert_field_errors(client, url: str, cases) -> None:
         response = client.get(url, params)
         assert response.status_code == 400
         assert response.json()["errors"][field], params
+
+
+def found_in(entry) -> tuple[dict[str, int], dict[str, int]]:
+    """What the linker found in an entry: {name: mentions} of its places and of its people."""
+    from tickerarchive.models import Entry, Person, Place
+
+    places, people = Entry.objects.found_links([entry.pk])[entry.pk]
+    return ({Place.objects.get(pk=pk).name: n for pk, n in places.items()},
+            {Person.objects.get(pk=pk).name: n for pk, n in people.items()})
+
+
+def linked_names(entry) -> tuple[set[str], set[str]]:
+    """The names of the places and of the people readers see linked to an entry."""
+    from tickerarchive.models import Entry, Person, Place
+
+    places, people = Entry.objects.linked_ids([entry.pk])[entry.pk]
+    return (set(Place.objects.filter(pk__in=places).values_list("name", flat=True)),
+            set(Person.objects.filter(pk__in=people).values_list("name", flat=True)))

@@ -1,4 +1,5 @@
 """The editors' admin: corrections that survive re-ingest, with history (django-simple-history)."""
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.defaultfilters import pluralize
@@ -8,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tickerarchive.models import (
     Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, LinkOrigin, Person,
-    PersonAlias, Picture, Place, PlaceAlias, SourceDump, Ticker,
+    PersonAlias, Picture, Place, PlaceAlias, SourceDump, Ticker, linked_entry_count, linked_values, links_of,
 )
 from tickerarchive.templatetags.archive import zahl
 
@@ -31,8 +32,8 @@ class PictureInline(admin.StackedInline):
 
 
 class LinkInline(admin.TabularInline):
-    """Links found by the linker or set by an editor. Editors untick rather than delete,
-    so that relinking does not bring a removed link back."""
+    """An editor's links and removals (what the linker found is on the entry's form). Editors
+    untick »entfernt« rather than delete, so that relinking does not bring a removed link back."""
 
     extra = 0
     can_delete = False
@@ -47,14 +48,79 @@ class EntryPlaceInline(LinkInline):
     model = EntryPlace
     target = "place"
     raw_id_fields = ("place",)
-    verbose_name_plural = "Orte (Häkchen »removed« entfernt die Verknüpfung dauerhaft)"
+    verbose_name_plural = "Orte, von der Redaktion verknüpft oder entfernt (»entfernt« abwählen stellt sie wieder her)"
 
 
 class EntryPersonInline(LinkInline):
     model = EntryPerson
     target = "person"
     raw_id_fields = ("person",)
-    verbose_name_plural = "Personen (Häkchen »removed« entfernt die Verknüpfung dauerhaft)"
+    verbose_name_plural = "Personen, von der Redaktion verknüpft oder entfernt (»entfernt« abwählen stellt sie wieder her)"
+
+
+class EntryForm(forms.ModelForm):
+    """The entry, and what the linker found in it: ticking one removes that link for good."""
+
+    remove_places = forms.TypedMultipleChoiceField(
+        label="Automatisch gefundene Orte", coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Häkchen: die Verknüpfung ist falsch und wird entfernt (auch bei jedem späteren Verknüpfen).")
+    remove_people = forms.TypedMultipleChoiceField(
+        label="Automatisch gefundene Personen", coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Häkchen: die Verknüpfung ist falsch und wird entfernt (auch bei jedem späteren Verknüpfen).")
+
+    class Meta:
+        model = Entry
+        fields = ("published_at", "headline", "body")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.found = ([], []) if self.instance.pk is None else links_of(self.instance)
+        for name, links in zip(("remove_places", "remove_people"), self.found):
+            self.fields[name].choices = [
+                (link.target.pk, f"{link.target.name} ({link.mentions} {'Nennung' if link.mentions == 1 else 'Nennungen'})")
+                for link in links if link.mentions and not link.removed
+            ]
+
+    def save_removals(self) -> None:
+        """Removed links become rows of the editor's (with history), found mentions kept."""
+        for name, links, model, target in zip(("remove_places", "remove_people"), self.found,
+                                              (EntryPlace, EntryPerson), ("place", "person")):
+            mentions = {link.target.pk: link.mentions for link in links}
+            for pk in self.cleaned_data.get(name, []):
+                model.objects.update_or_create(
+                    entry=self.instance, **{f"{target}_id": pk}, defaults={"removed": True, "origin": LinkOrigin.EDITOR},
+                    create_defaults={"removed": True, "origin": LinkOrigin.EDITOR, "mentions": mentions.get(pk, 1)},
+                )
+
+
+class LinkedFilter(admin.SimpleListFilter):
+    """Entries linked to a place (with the places inside it) or a person, as readers filter."""
+
+    def queryset(self, request, queryset):
+        from tickerarchive.search import linked_to_any, place_and_descendants
+
+        if not self.value() or not self.value().isdigit():
+            return queryset
+        if self.parameter_name == "ort":
+            place = Place.objects.filter(pk=self.value()).first()
+            return queryset.filter(linked_to_any("place_ids", place_and_descendants(place))) if place else queryset.none()
+        return queryset.filter(linked_to_any("person_ids", [int(self.value())]))
+
+
+class PlaceFilter(LinkedFilter):
+    title = "Ort (Land oder Region, mit den Orten darin)"
+    parameter_name = "ort"
+
+    def lookups(self, request, model_admin):
+        return Place.objects.filter(kind__in=(Place.Kind.COUNTRY, Place.Kind.REGION)).order_by("name").values_list("pk", "name")
+
+
+class PersonFilter(LinkedFilter):
+    title = "Person"
+    parameter_name = "person"
+
+    def lookups(self, request, model_admin):
+        return Person.objects.not_rejected().order_by("name").values_list("pk", "name")
 
 
 class EditedFilter(admin.SimpleListFilter):
@@ -75,21 +141,24 @@ class EditedFilter(admin.SimpleListFilter):
 @admin.register(Entry)
 class EntryAdmin(SimpleHistoryAdmin):
     list_display = ("published_at", "ticker", "headline", "place_names", "person_names", "is_edited")
-    list_filter = ("ticker", ("published_at", admin.DateFieldListFilter), EditedFilter, "places", "people")
+    list_filter = ("ticker", ("published_at", admin.DateFieldListFilter), EditedFilter, PlaceFilter, PersonFilter)
     list_select_related = ("ticker",)
     # Millions of entries: no full COUNT(*) of the table on every list page, and no date
     # hierarchy (it reads the distinct dates of every row); the date filter covers dates.
     show_full_result_count = False
     search_fields = ("headline",)  # replaced by full-text search in get_search_results
     search_help_text = "Volltextsuche in Überschrift und Text (z. B. »Noworossijsk -Trump«)"
-    fields = ("ticker", "published_at", "headline", "body", "edited_summary", "provenance")
+    form = EntryForm
+    fields = ("ticker", "published_at", "headline", "body", "remove_places", "remove_people", "edited_summary",
+              "provenance")
     readonly_fields = ("ticker", "edited_summary", "provenance")
     inlines = (PictureInline, EntryPlaceInline, EntryPersonInline)
     actions = ("merge_entries", "restore_published_text")
     history_list_display = ("headline", "published_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("places", "people")
+        return super().get_queryset(request).annotate(
+            linked_place_names=linked_values(Place, "place_ids", "name"), linked_person_names=linked_values(Person, "person_ids", "name"))
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
@@ -100,11 +169,11 @@ class EntryAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="Orte")
     def place_names(self, entry):
-        return ", ".join(p.name for p in entry.places.all())
+        return ", ".join(entry.linked_place_names)
 
     @admin.display(description="Personen")
     def person_names(self, entry):
-        return ", ".join(p.name for p in entry.people.all())
+        return ", ".join(entry.linked_person_names)
 
     @admin.display(description="geändert", boolean=True)
     def is_edited(self, entry):
@@ -149,6 +218,10 @@ class EntryAdmin(SimpleHistoryAdmin):
             elif isinstance(instance, (EntryPlace, EntryPerson)) and inline_form.has_changed():
                 instance.origin = LinkOrigin.EDITOR
         super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.save_removals()
 
     def delete_model(self, request, obj):
         Entry.objects.filter(pk=obj.pk).delete_as_editor(request.user)
@@ -285,7 +358,7 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
     relink_option = ""  # the relink command's option for one of these
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(entry_total=Count("entries", distinct=True))
+        return super().get_queryset(request).annotate(entry_total=linked_entry_count(self.model))
 
     def save_model(self, request, obj, form, change):
         # As stored before this save: its aliases are saved after it, in save_related.

@@ -9,7 +9,7 @@ from tickerarchive import browse, export
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry
 from tickerarchive.openapi import SPEC
-from tickerarchive.search import NamedIn, attach_links, link_prefetches, run_search
+from tickerarchive.search import NamedIn, attach_links, with_link_ids, run_search
 from tickerarchive.views import page_number
 
 
@@ -83,7 +83,7 @@ def entries(request):
 
 def entry(request, pk: int):
     item = attach_links(get_object_or_404(
-        Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures", *link_prefetches()), pk=pk
+        with_link_ids(Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures")), pk=pk
     ))
     older, newer = browse.neighbour_entries(item)
     return JsonResponse({

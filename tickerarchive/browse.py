@@ -21,7 +21,7 @@ def entries_of_day(ticker: Ticker, day: date) -> QuerySet:
         Entry.objects.filter(ticker=ticker, published_at__gte=berlin_midnight(day),
                              published_at__lt=berlin_midnight(day + timedelta(days=1)))
         .order_by("-published_at", "position_key", "-pk")
-        .prefetch_related("pictures", "places", "people")
+        .prefetch_related("pictures")
     )
 
 

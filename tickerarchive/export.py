@@ -11,14 +11,13 @@ import json
 import re
 from collections.abc import Callable, Iterator
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from tickerarchive.browse import berlin_iso
-from tickerarchive.models import Entry
-from tickerarchive.search import attach_links, link_prefetches, visible_person_links, visible_place_links
+from tickerarchive.models import Entry, Person, Place, linked_values
+from tickerarchive.search import attach_linked, with_link_ids
 
 FIELDS = ("id", "permalink", "ticker", "published_at", "headline", "body", "places", "people",
           "source_dump", "source_line")
@@ -35,12 +34,8 @@ def newest_first(entries: QuerySet) -> QuerySet:
 
 def export_queryset(entries: QuerySet) -> QuerySet:
     """One row per entry with everything an export needs, links included, as plain values."""
-    place_slugs = ArraySubquery(
-        visible_place_links().filter(entry=OuterRef("pk")).order_by("place__slug").values("place__slug")
-    )
-    person_slugs = ArraySubquery(
-        visible_person_links().filter(entry=OuterRef("pk")).order_by("person__slug").values("person__slug")
-    )
+    place_slugs = linked_values(Place, "place_ids", "slug")
+    person_slugs = linked_values(Person, "person_ids", "slug")
     return newest_first(entries).annotate(place_slugs=place_slugs, person_slugs=person_slugs).values_list(
         "pk", "ticker__slug", "published_at", "headline", "body", "place_slugs", "person_slugs",
         "source_dump__file_name", "source_line",
@@ -103,8 +98,7 @@ def jsonl_lines(rows: Iterator[dict]) -> Iterator[str]:
 
 def feed_entries(entries: QuerySet, size: int = FEED_SIZE) -> list[Entry]:
     """The newest entries of a result with ticker, places and people, for the Atom feed."""
-    return [attach_links(entry) for entry in
-            newest_first(entries).select_related("ticker").prefetch_related(*link_prefetches())[:size]]
+    return attach_linked(list(with_link_ids(newest_first(entries).select_related("ticker"))[:size]))
 
 
 def xml_text(text: str) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import difflib
 import unicodedata
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
-from tickerarchive.models import Person, PersonAlias, Place, PlaceAlias
+from tickerarchive.models import Person, PersonAlias, Place, PlaceAlias, linked_entry_count
 
 LIMIT = 20
 
@@ -56,12 +56,12 @@ def _candidates(owner_model, alias_model, owner: str, q: str) -> dict[int, set[s
 def find_places(q: str) -> QuerySet | list[Place]:
     ids = _best(q, _candidates(Place, PlaceAlias, "place", q))
     found = {p.pk: p for p in Place.objects.filter(pk__in=ids).select_related("parent").prefetch_related("aliases")
-             .annotate(entry_total=Count("entryplace__entry", filter=Q(entryplace__removed=False)))}
+             .annotate(entry_total=linked_entry_count(Place))}
     return [found[pk] for pk in ids if pk in found]
 
 
 def find_people(q: str) -> list[Person]:
     ids = _best(q, _candidates(Person, PersonAlias, "person", q))
     found = {p.pk: p for p in Person.objects.not_rejected().filter(pk__in=ids)
-             .prefetch_related("aliases").annotate(entry_total=Count("entryperson__entry", filter=Q(entryperson__removed=False)))}
+             .prefetch_related("aliases").annotate(entry_total=linked_entry_count(Person))}
     return [found[pk] for pk in ids if pk in found]

@@ -5,13 +5,17 @@ what readers see (`published_at`, `headline`, `body`), which editors may correct
 unique key uses the published values, so a correction never makes the next ingest create
 a duplicate.
 """
+import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Func, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
@@ -120,6 +124,12 @@ class IngestEvent(models.Model):
 
 # A word of a name as a text search term (no tsquery operator can be in it).
 NAME_WORD_RE = re.compile(r"\w+")
+MAX_MENTIONS = 32767  # mentions counted in a link (a smallint in the link rows)
+# kind → (column of what the linker found, array readers use, table of editors' links)
+FOUND_COLUMNS = {
+    "place": ("auto_places", "place_ids", "tickerarchive_entryplace"),
+    "person": ("auto_people", "person_ids", "tickerarchive_entryperson"),
+}
 
 
 class EntryQuerySet(models.QuerySet):
@@ -136,6 +146,53 @@ class EntryQuerySet(models.QuerySet):
 
     def for_list(self):
         return self.select_related("ticker").newest_first()
+
+    def found_links(self, ids: Iterable[int]) -> dict[int, tuple[dict[int, int], dict[int, int]]]:
+        """What the linker found in these entries: {id: ({place: mentions}, {person: mentions})}."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, auto_places, auto_people FROM {Entry._meta.db_table} WHERE id = ANY(%s)",
+                           [list(ids)])
+            return {pk: (_found(places), _found(people)) for pk, places, people in cursor.fetchall()}
+
+    def store_found_links(self, found: dict[int, tuple[dict[int, int], dict[int, int]]]) -> int:
+        """Make these what the linker found in these entries ({id: ({place: mentions}, {person:
+        mentions})}); the arrays readers use follow (migration 0014), editors' links and
+        removals stay. Returns the links new or with a new count of mentions."""
+        stored = self.found_links(found)
+        changed, written = {}, 0
+        for pk, (places, people) in found.items():
+            if pk not in stored:
+                continue  # deleted meanwhile
+            new = sum(stored[pk][0].get(t) != m for t, m in places.items()) + sum(
+                stored[pk][1].get(t) != m for t, m in people.items())
+            if (places, people) != stored[pk]:
+                changed[pk] = (places, people)
+                written += new
+        if changed:
+            with connection.cursor() as cursor:
+                cursor.execute(STORE_FOUND_LINKS_SQL, [
+                    list(changed), *([json.dumps(links[i]) for links in changed.values()] for i in (0, 1)),
+                ])
+        return written
+
+    def linked_ids(self, ids: Iterable[int]) -> dict[int, tuple[list[int], list[int]]]:
+        """The places and people readers see linked to these entries: {id: (place ids, person ids)}."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, place_ids, person_ids FROM {Entry._meta.db_table} WHERE id = ANY(%s)", [list(ids)])
+            return {pk: (places, people) for pk, places, people in cursor.fetchall()}
+
+    def move_found_links(self, kind: str, old: int, new: int) -> None:
+        """What the linker found of place (kind "place") or person `old` counts for `new`
+        (a merge): mentions of both add up."""
+        found, readers, links = FOUND_COLUMNS[kind]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Entry._meta.db_table} SET {found} = ({found} - %(old)s) || jsonb_build_object(%(new)s::text, "
+                f"least({MAX_MENTIONS}, coalesce(({found} ->> %(new)s)::int, 0) + ({found} ->> %(old)s)::int)) "
+                f"WHERE ({readers} @> ARRAY[%(old)s]::bigint[] "
+                f"OR id IN (SELECT entry_id FROM {links} WHERE {kind}_id = %(old)s::bigint)) AND {found} ? %(old)s",
+                {"old": str(old), "new": str(new)},
+            )
 
     def ids_possibly_naming(self, names: Iterable[str]) -> set[int]:
         """Ids of the entries that may name any of `names`: every entry in which linking could
@@ -158,11 +215,17 @@ class EntryQuerySet(models.QuerySet):
 
 
 class Entry(models.Model):
-    """One ticker entry. Besides the fields below, each row carries `place_ids` and
-    `person_ids`: the ids of its places and people, links an editor removed left out.
-    PostgreSQL keeps them whenever a link row changes (triggers of migration 0007); they are
-    no model fields, so that no save() of an entry read earlier can write them back stale.
-    Search reads them (search.linked_to_any, facets_of); ingest writes them with new entries."""
+    """One ticker entry. Besides the fields below, each row carries its links, as columns
+    that are no model fields (so that no save() of an entry read earlier writes them back stale):
+
+    - `auto_places`, `auto_people`: what the linker found, {id: mentions} (jsonb). Ingest
+      writes them with new entries, the Linker when it links stored entries again.
+    - `place_ids`, `person_ids`: the ids readers see, what the linker found less an editor's
+      removals plus an editor's links (rows of EntryPlace and EntryPerson). PostgreSQL keeps
+      them whenever either changes (migrations 0007 and 0014). Search reads them
+      (search.linked_to_any, facets_of).
+
+    Entry.objects.links_of() reads both, for editors."""
 
     # No index of its own: entry_ticker_time and the unique key both start with the ticker.
     ticker = models.ForeignKey(Ticker, on_delete=models.PROTECT, related_name="entries", db_index=False)
@@ -193,9 +256,6 @@ class Entry(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
-
-    places = models.ManyToManyField("Place", through="EntryPlace", related_name="entries", blank=True)
-    people = models.ManyToManyField("Person", through="EntryPerson", related_name="entries", blank=True)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -241,6 +301,14 @@ class Entry(models.Model):
             for link_model, target in ((EntryPlace, "place_id"), (EntryPerson, "person_id")):
                 mine = set(link_model.objects.filter(entry=self).values_list(target, flat=True))
                 link_model.objects.filter(entry=other).exclude(**{f"{target}__in": mine}).update(entry=self)
+            # What the linker found in the duplicate stays linked, as the editor's links.
+            linked = Entry.objects.linked_ids([self.pk, other.pk])
+            for link_model, target, theirs, mine in zip(
+                (EntryPlace, EntryPerson), ("place_id", "person_id"), linked[other.pk], linked[self.pk]
+            ):
+                link_model.objects.bulk_create(
+                    [link_model(entry=self, **{target: pk}) for pk in set(theirs) - set(mine)], ignore_conflicts=True
+                )
             next_position = self.pictures.count()
             for picture in other.pictures.all():
                 picture.entry, picture.position = self, next_position
@@ -345,6 +413,7 @@ def _merge_named(survivor, duplicates, *, link_model, link_field, alias_model, r
         list(type(survivor).objects.select_for_update().filter(pk__in=[d.pk for d in duplicates]).order_by("pk")
              .values_list("pk"))
         for duplicate in duplicates:
+            Entry.objects.move_found_links(owner, duplicate.pk, survivor.pk)
             linked = set(link_model.objects.filter(**{owner: survivor}).values_list("entry_id", flat=True))
             link_model.objects.filter(**{owner: duplicate}).exclude(entry_id__in=linked).update(**{owner: survivor})
             link_model.objects.filter(**{owner: duplicate}).delete()  # entries already linked to the survivor
@@ -448,6 +517,10 @@ class LinkOrigin(models.TextChoices):
 
 
 class EntryPlace(models.Model):
+    """An editor's decision about a place of an entry: a link the linker did not find
+    (removed false) or a link it found that is wrong (removed true). What the linker found is
+    kept on the entry itself (Entry.auto_places, migration 0014)."""
+
     # No index of its own: the unique key (entry, place) starts with it. One index by place
     # (place, removed, entry) serves both the links to a place (deleting or merging it, removed
     # links included) and its entry counts (migration 0011). The references are checked by
@@ -457,11 +530,12 @@ class EntryPlace(models.Model):
     # Django's cascade could not see (committed by a concurrent ingest).
     # The trigger functions plan at each call (migration 0010): a replacement must keep that.
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
-    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_index=False, db_constraint=False)
-    mentions = models.PositiveSmallIntegerField(default=1)
-    origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, db_index=False, db_constraint=False,
+                               verbose_name="Ort")
+    mentions = models.PositiveSmallIntegerField("Nennungen", default=1)
+    origin = models.CharField("Herkunft", max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.EDITOR)
     # An editor removed this link: relinking must not bring it back.
-    removed = models.BooleanField(default=False)
+    removed = models.BooleanField("entfernt", default=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -470,14 +544,20 @@ class EntryPlace(models.Model):
         constraints = [models.UniqueConstraint(fields=["entry", "place"], name="entry_place_unique")]
         indexes = [models.Index(fields=["place", "removed", "entry"], name="entryplace_by_place")]
 
+    def __str__(self) -> str:
+        return f"{self.place} ({'entfernt' if self.removed else 'verknüpft'})"
+
 
 class EntryPerson(models.Model):
+    """An editor's decision about a person of an entry, as EntryPlace."""
+
     # As in EntryPlace: no index of its own, one index by person, references checked by triggers.
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, db_index=False, db_constraint=False)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False, db_constraint=False)
-    mentions = models.PositiveSmallIntegerField(default=1)
-    origin = models.CharField(max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.AUTOMATIC)
-    removed = models.BooleanField(default=False)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False, db_constraint=False,
+                               verbose_name="Person")
+    mentions = models.PositiveSmallIntegerField("Nennungen", default=1)
+    origin = models.CharField("Herkunft", max_length=10, choices=LinkOrigin.choices, default=LinkOrigin.EDITOR)
+    removed = models.BooleanField("entfernt", default=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -485,6 +565,85 @@ class EntryPerson(models.Model):
         verbose_name_plural = "Personen im Eintrag"
         constraints = [models.UniqueConstraint(fields=["entry", "person"], name="entry_person_unique")]
         indexes = [models.Index(fields=["person", "removed", "entry"], name="entryperson_by_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({'entfernt' if self.removed else 'verknüpft'})"
+
+
+def _found(value) -> dict[int, int]:
+    """A column of what the linker found ({"17": 2} in the database, as text or read as a dict)."""
+    found = json.loads(value) if isinstance(value, str) else value
+    return {int(target): mentions for target, mentions in found.items()}
+
+
+# The places or people named are locked in id order (a concurrent delete or merge waits) and
+# the statement is refused if one is gone, as a link row naming it would be (migration 0005).
+_TARGETS_LOCKED = (
+    "{kind}_targets AS (SELECT DISTINCT key::bigint AS target FROM found, jsonb_object_keys(found.{kind}) AS key), "
+    "{kind}_locked AS (SELECT id FROM {targets} WHERE id = ANY(ARRAY(SELECT target FROM {kind}_targets)) "
+    "ORDER BY id FOR KEY SHARE), "
+    "{kind}_missing AS (SELECT min(target) AS id FROM {kind}_targets WHERE target NOT IN (SELECT id FROM {kind}_locked))"
+)
+_NONE_MISSING = ("(SELECT CASE WHEN id IS NULL THEN true "
+                 "ELSE tickerarchive_refuse_missing_link('{links}', '{targets}', '{target}', id) END FROM {kind}_missing)")
+STORE_FOUND_LINKS_SQL = f"""
+    WITH found (id, places, people) AS (SELECT * FROM unnest(%s::bigint[], %s::jsonb[], %s::jsonb[])),
+    {_TARGETS_LOCKED.format(kind="places", targets="tickerarchive_place")},
+    {_TARGETS_LOCKED.format(kind="people", targets="tickerarchive_person")}
+    UPDATE tickerarchive_entry AS entry SET auto_places = found.places, auto_people = found.people
+    FROM found WHERE entry.id = found.id
+      AND {_NONE_MISSING.format(links="tickerarchive_entryplace", targets="tickerarchive_place", target="place_id",
+                                kind="places")}
+      AND {_NONE_MISSING.format(links="tickerarchive_entryperson", targets="tickerarchive_person", target="person_id",
+                                kind="people")}
+"""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A place or person of an entry as editors see it: found by the linker (mentions > 0),
+    linked by an editor, or found and removed by an editor."""
+
+    target: "Place | Person"
+    mentions: int
+    origin: str
+    removed: bool
+
+
+def links_of(entry: "Entry") -> tuple[list[Link], list[Link]]:
+    """The places and the people of an entry, found or set by an editor, by name."""
+    places, people = Entry.objects.found_links([entry.pk]).get(entry.pk, ({}, {}))
+    result = []
+    for found, model, target in ((places, EntryPlace, "place"), (people, EntryPerson, "person")):
+        rows = {getattr(row, f"{target}_id"): row for row in model.objects.filter(entry=entry)}
+        targets = model._meta.get_field(target).related_model.objects.in_bulk(set(found) | set(rows))
+        links = [
+            Link(targets[pk], found.get(pk, 0), LinkOrigin.EDITOR if pk in rows and pk not in found else LinkOrigin.AUTOMATIC,
+                 pk in rows and rows[pk].removed)
+            for pk in set(found) | set(rows) if pk in targets
+        ]
+        result.append(sorted(links, key=lambda link: link.target.name))
+    return result[0], result[1]
+
+
+def linked_values(model, column: str, field: str) -> RawSQL:
+    """Of the places (model Place, column "place_ids") or people ("person_ids") readers see
+    linked to an entry, the values of `field`, sorted: one subquery on the entry's row, for
+    list pages and exports (no query per row). Rejected people are no people."""
+    rejected = f" AND status <> '{Person.Status.REJECTED}'" if model is Person else ""
+    return RawSQL(
+        f'ARRAY(SELECT "{field}" FROM "{model._meta.db_table}" WHERE id = ANY("{Entry._meta.db_table}"."{column}")'
+        f'{rejected} ORDER BY "{field}")', [], output_field=ArrayField(models.CharField()),
+    )
+
+
+def linked_entry_count(model) -> RawSQL:
+    """For each place (model Place) or person, the number of entries readers see linked to
+    it: a count on the entries' arrays by their GIN index."""
+    column = "place_ids" if model is Place else "person_ids"
+    return RawSQL(f'(SELECT count(*) FROM "{Entry._meta.db_table}" AS linked '
+                  f'WHERE linked."{column}" @> ARRAY["{model._meta.db_table}"."id"])', [],
+                  output_field=models.IntegerField())
 
 
 def refers_to_missing_row(error: BaseException) -> bool:

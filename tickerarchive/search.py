@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connections, router
-from django.db.models import BigIntegerField, BooleanField, Func, Prefetch, Q, QuerySet, TextField
+from django.db.models import BigIntegerField, BooleanField, Func, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from ingest.parser import BERLIN
 from tickerarchive.models import (
-    Entry, EntryPerson, EntryPlace, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker,
+    Entry, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker,
 )
 from tickerarchive.pagecache import data_version
 
@@ -376,8 +376,7 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
     if not entries:
         return []
     ids = [e.pk for e in entries]
-    query = Entry.objects.filter(pk__in=ids).select_related("ticker").annotate(
-        linked_place_ids=entry_column("place_ids"), linked_person_ids=entry_column("person_ids"))
+    query = with_link_ids(Entry.objects.filter(pk__in=ids).select_related("ticker"))
     if q:
         options = dict(config=CONFIG, start_sel=START, stop_sel=STOP)
         query = query.annotate(
@@ -395,8 +394,7 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
 
 
 def attach_linked(entries: list[Entry]) -> list[Entry]:
-    """Sets linked_places and linked_people (by name, as link_prefetches) of entries read with
-    their link arrays (see Entry): one query for the places and one for the people of them all."""
+    """Sets linked_places and linked_people (by name) of entries read with_link_ids(): one query for the places and one for the people of them all."""
     places = Place.objects.filter(pk__in={pk for e in entries for pk in e.linked_place_ids}).only("slug", "name")
     people = (Person.objects.not_rejected().filter(pk__in={pk for e in entries for pk in e.linked_person_ids})
               .only("slug", "name"))
@@ -408,32 +406,14 @@ def attach_linked(entries: list[Entry]) -> list[Entry]:
     return entries
 
 
-def visible_place_links() -> QuerySet:
-    """Place links as readers see them: none an editor removed. (entry.places.all() would
-    include removed links: the through rows carry the flag.)"""
-    return EntryPlace.objects.filter(removed=False)
-
-
-def visible_person_links() -> QuerySet:
-    """Person links as readers see them: none an editor removed, no rejected person."""
-    return EntryPerson.objects.filter(removed=False, person__in=Person.objects.not_rejected())
-
-
-def link_prefetches() -> tuple[Prefetch, Prefetch]:
-    """An entry's places and people as readers see them, by name."""
-    return (
-        Prefetch("entryplace_set", to_attr="place_links",
-                 queryset=visible_place_links().select_related("place").order_by("place__name")),
-        Prefetch("entryperson_set", to_attr="person_links",
-                 queryset=visible_person_links().select_related("person").order_by("person__name")),
-    )
+def with_link_ids(entries: QuerySet) -> QuerySet:
+    """Entries read with their arrays of linked places and people, for attach_linked."""
+    return entries.annotate(linked_place_ids=entry_column("place_ids"), linked_person_ids=entry_column("person_ids"))
 
 
 def attach_links(entry: Entry) -> Entry:
-    """Sets entry.linked_places and entry.linked_people from link_prefetches()."""
-    entry.linked_places = [link.place for link in entry.place_links]
-    entry.linked_people = [link.person for link in entry.person_links]
-    return entry
+    """attach_linked() for one entry read with_link_ids()."""
+    return attach_linked([entry])[0]
 
 
 def marked(escaped: str) -> SafeString:

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from tickerarchive import browse, health
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry, Person, PersonRedirect, Place, PlaceRedirect, Ticker
-from tickerarchive.search import Criteria, attach_links, filter_entries, link_prefetches, run_search
+from tickerarchive.search import Criteria, attach_links, filter_entries, with_link_ids, run_search
 
 
 def page_number(request) -> int:
@@ -31,7 +31,7 @@ def search(request):
 
 def entry_detail(request, pk: int):
     entry = attach_links(get_object_or_404(
-        Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures", *link_prefetches()), pk=pk
+        with_link_ids(Entry.objects.select_related("ticker", "source_dump").prefetch_related("pictures")), pk=pk
     ))
     older, newer = browse.neighbour_entries(entry)
     return render(request, "archive/entry.html", {

@@ -1,10 +1,11 @@
 """Editors correct entries in the admin; the corrections survive every re-ingest."""
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from editorial_pages import MARKET, PORT
 from ingest.render import DraftEntry, DraftPicture
-from support import admin_form_data
+from support import admin_form_data, found_in, linked_names
 from tickerarchive.models import Entry, EntryConflict, EntryPlace, EntryTombstone, Place, SourceDump
 
 pytestmark = pytest.mark.django_db
@@ -65,26 +66,39 @@ def test_picture_caption_correction_survives_reingest(editor_client, ingest_page
 
 
 def test_removed_and_added_links_are_kept_as_editor_links(editor_client, ingest_page):
+    # The linker takes the port for a namesake in Texas.
+    wrong = Place.objects.create(name="Noworossijsk (Texas)", slug="noworossijsk-texas", kind=Place.Kind.CITY)
+    wrong.aliases.create(name="Noworossijsk")
     ingest_page(PORT)
     port = Entry.objects.get()
-    wrong = Place.objects.create(name="Odessa (Texas)", slug="odessa-texas", kind=Place.Kind.CITY)
-    right = Place.objects.create(name="Noworossijsk", slug="noworossijsk", kind=Place.Kind.CITY)
-    EntryPlace.objects.create(entry=port, place=wrong, mentions=1)
-    assert client_sees(editor_client, "/ort/odessa-texas/", PORT.headline)
+    right = Place.objects.create(name="Noworossijsk (Krasnodar)", slug="noworossijsk", kind=Place.Kind.CITY)
+    assert client_sees(editor_client, "/ort/noworossijsk-texas/", PORT.headline)
+    form = editor_client.get(change_url(port)).context["adminform"].form
+    assert form.fields["remove_places"].choices == [(wrong.pk, "Noworossijsk (Texas) (2 Nennungen)")]
+
     edit_entry(editor_client, port, **{
-        "entryplace_set-0-removed": "on",
-        "entryplace_set-TOTAL_FORMS": "2",
-        "entryplace_set-1-place": str(right.pk),
-        "entryplace_set-1-entry": str(port.pk),
+        "remove_places": [str(wrong.pk)],
+        "entryplace_set-TOTAL_FORMS": "1",
+        "entryplace_set-0-place": str(right.pk),
+        "entryplace_set-0-entry": str(port.pk),
     })
     removed = EntryPlace.objects.get(entry=port, place=wrong)
     added = EntryPlace.objects.get(entry=port, place=right)
-    assert removed.removed and removed.origin == "editor"
+    assert removed.removed and removed.origin == "editor" and removed.mentions == 2
     assert not added.removed and added.origin == "editor"
-    # Readers' place pages and the region filter follow the correction at once.
-    assert not client_sees(editor_client, "/ort/odessa-texas/", PORT.headline)
+    assert removed.history.count() == 1  # on record, with its editor
+    # Readers' place pages and the region filter follow the correction at once, and neither
+    # relinking nor loading the page again brings the wrong place back.
+    call_command("relink", stdout=open("/dev/null", "w"))
+    ingest_page(PORT, name="saved-again.txt", force=True)
+    assert not client_sees(editor_client, "/ort/noworossijsk-texas/", PORT.headline)
     assert client_sees(editor_client, "/ort/noworossijsk/", PORT.headline)
-    assert editor_client.get("/api/entries/", {"region": "odessa-texas"}).json()["count"] == 0
+    assert editor_client.get("/api/entries/", {"region": "noworossijsk-texas"}).json()["count"] == 0
+    assert linked_names(port)[0] == {"Noworossijsk (Krasnodar)"}
+    # The removal can be taken back: unticked, what the linker found counts again.
+    edit_entry(editor_client, port, **{"entryplace_set-0-removed": ""} if EntryPlace.objects.filter(
+        entry=port).order_by("pk").first() == removed else {"entryplace_set-1-removed": ""})
+    assert linked_names(port)[0] == {"Noworossijsk (Krasnodar)", "Noworossijsk (Texas)"}
 
 
 def test_deleted_entry_does_not_come_back(editor_client, ingest_page):
@@ -99,18 +113,22 @@ def test_deleted_entry_does_not_come_back(editor_client, ingest_page):
 
 
 def test_merged_entry_stays_merged(editor_client, ingest_page):
-    duplicate = DraftEntry("09:54", "Hafen Noworossijsk stoppt Ölexporte", ["Doppelt gemeldet."])
+    krasnodar = Place.objects.create(name="Krasnodar", slug="krasnodar")  # named in the duplicate alone
+    duplicate = DraftEntry("09:54", "Hafen Noworossijsk stoppt Ölexporte", ["Doppelt gemeldet aus Krasnodar."])
     ingest_page(PORT, duplicate)
     survivor, other = Entry.objects.order_by("pk")
     place = Place.objects.create(name="Noworossijsk", slug="noworossijsk")
-    EntryPlace.objects.create(entry=other, place=place)
+    EntryPlace.objects.create(entry=other, place=place)  # an editor's link
     response = editor_client.post(reverse("admin:tickerarchive_entry_changelist"), {
         "action": "merge_entries", "_selected_action": [survivor.pk, other.pk],
     })
     assert response.status_code == 302
     assert list(Entry.objects.all()) == [survivor]
-    assert list(survivor.places.all()) == [place]
+    assert linked_names(survivor)[0] == {"Noworossijsk", "Krasnodar"}
     assert client_sees(editor_client, "/ort/noworossijsk/", survivor.headline)
+    assert client_sees(editor_client, "/ort/krasnodar/", survivor.headline)
+    call_command("relink", stdout=open("/dev/null", "w"))  # the duplicate's text is gone, its links stay
+    assert linked_names(survivor)[0] == {"Noworossijsk", "Krasnodar"} and krasnodar.pk
     ingest_page(PORT, duplicate, name="saved-again.txt", force=True)
     assert Entry.objects.count() == 1
     assert EntryTombstone.objects.get().merged_into == survivor
@@ -163,25 +181,31 @@ def test_admin_entry_search_uses_full_text(editor_client, ingest_page):
 def test_place_merge_moves_links_aliases_and_redirects(editor_client, ingest_page):
     from tickerarchive.models import PlaceAlias
 
-    ingest_page(PORT, MARKET)
-    port, market = Entry.objects.get(original_headline=PORT.headline), Entry.objects.get(original_headline=MARKET.headline)
+    # The linker finds each spelling in an entry; an editor linked the duplicate to the market
+    # and removed the survivor there, and linked the survivor to the tanker entry. (Both have
+    # two entries: the older place survives.)
     survivor = Place.objects.create(name="Noworossijsk", slug="noworossijsk")
     duplicate = Place.objects.create(name="Novorossiysk", slug="novorossiysk")
-    PlaceAlias.objects.create(place=duplicate, name="Noworossisk")
-    EntryPlace.objects.create(entry=port, place=survivor)
-    EntryPlace.objects.create(entry=port, place=duplicate)
+    PlaceAlias.objects.create(place=duplicate, name="Novorossisk")
+    tanker = DraftEntry("07:00", "Tanker vor Novorossiysk", ["Ein Tanker liegt vor Novorossisk."])
+    ingest_page(PORT, MARKET, tanker)
+    port, market = Entry.objects.get(original_headline=PORT.headline), Entry.objects.get(original_headline=MARKET.headline)
     EntryPlace.objects.create(entry=market, place=duplicate)
-    EntryPlace.objects.create(entry=market, place=survivor, removed=True, origin="editor")  # stays removed
+    EntryPlace.objects.create(entry=market, place=survivor, removed=True)  # stays removed
+    EntryPlace.objects.create(entry=Entry.objects.get(original_headline=tanker.headline), place=survivor)
     response = editor_client.post(reverse("admin:tickerarchive_place_changelist"), {
         "action": "merge_selected", "_selected_action": [survivor.pk, duplicate.pk],
     })
     assert response.status_code == 302
     assert not Place.objects.filter(pk=duplicate.pk).exists()
-    assert set(survivor.aliases.values_list("name", flat=True)) == {"Novorossiysk", "Noworossisk"}
-    assert list(EntryPlace.objects.filter(place=survivor).values_list("entry__original_headline", "removed").order_by("entry__original_headline")) == [
-        (MARKET.headline, True), (PORT.headline, False),
-    ]
+    assert set(survivor.aliases.values_list("name", flat=True)) == {"Novorossiysk", "Novorossisk"}
+    assert found_in(Entry.objects.get(original_headline=tanker.headline))[0] == {"Noworossijsk": 2}
+    assert found_in(port)[0] == {"Noworossijsk": 2}
+    assert set(EntryPlace.objects.filter(place=survivor).values_list("entry__original_headline", "removed")) == {
+        (MARKET.headline, True), (tanker.headline, False),
+    }
     assert client_sees(editor_client, "/ort/noworossijsk/", PORT.headline)
+    assert client_sees(editor_client, "/ort/noworossijsk/", tanker.headline)
     assert not client_sees(editor_client, "/ort/noworossijsk/", MARKET.headline)  # its link stays removed
     assert editor_client.get("/ort/novorossiysk/")["Location"] == "/ort/noworossijsk/"
 

@@ -13,7 +13,8 @@ from django.db.models.functions import TruncDate
 from ingest.generator import ENTRIES_PER_DAY, PEOPLE, PLACES, WORDS, CorpusGenerator
 from ingest.parser import BERLIN, parse_dump
 from support import run_command
-from tickerarchive.models import Entry, EntryPerson, EntryPlace, Place
+from tickerarchive.models import Entry, Place
+from tickerarchive.search import linked_to_any
 
 ENTRIES = 8000  # 200 pages: enough for the quirks of a few pages in a hundred
 
@@ -106,15 +107,15 @@ def test_ingested_corpus_has_every_entry_once_on_its_berlin_day(corpus, gazettee
         > timedelta(days=ENTRIES // ENTRIES_PER_DAY // 4 - 2)
 
     # Mentions come from the gazetteer, spelling variants included, well beyond the daily names.
-    linked_places = set(EntryPlace.objects.values_list("place__name", flat=True))
-    assert len(linked_places) > 3 * len(PLACES)
+    linked = Entry.objects.linked_ids(Entry.objects.values_list("pk", flat=True)).values()
+    assert len({pk for places, _ in linked for pk in places}) > 3 * len(PLACES)
     noworossijsk = Place.objects.get(name="Noworossijsk")
     spellings = Counter()
-    for entry in Entry.objects.filter(entryplace__place=noworossijsk):
+    for entry in Entry.objects.filter(linked_to_any("place_ids", [noworossijsk.pk])):
         text = entry.headline + " " + entry.body
         spellings.update(s for s in ("Noworossijsk", "Novorossijsk", "Noworossisk") if s in text)
     assert len(spellings) == 3
-    assert EntryPerson.objects.values("person").distinct().count() > len(PEOPLE) // 2
+    assert len({pk for _, people in linked for pk in people}) > len(PEOPLE) // 2
 
 
 def test_vocabulary_is_zipf_like_with_a_long_tail(corpus):

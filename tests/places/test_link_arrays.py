@@ -1,6 +1,6 @@
-"""The arrays of linked places and people on each entry stay what its link rows say, through
-ingest, relink and stale saves, and the facets counted from them equal a plain count of the
-link rows over the same newest hits."""
+"""The arrays of linked places and people on each entry stay what the linker found in it and
+the editors' rows say, through ingest, relink and stale saves, and the facets counted from
+them equal a plain count of the links over the same newest hits."""
 from collections import Counter
 
 import pytest
@@ -22,13 +22,25 @@ def stored_arrays() -> dict[int, tuple[list[int], list[int]]]:
 
 
 def arrays_from_links() -> dict[int, tuple[list[int], list[int]]]:
-    """What the arrays must be: the link rows an editor did not remove, by id."""
-    places, people = {}, {}
-    for entry_id, place_id in EntryPlace.objects.filter(removed=False).values_list("entry_id", "place_id"):
-        places.setdefault(entry_id, []).append(place_id)
-    for entry_id, person_id in EntryPerson.objects.filter(removed=False).values_list("entry_id", "person_id"):
-        people.setdefault(entry_id, []).append(person_id)
-    return {pk: (sorted(places.get(pk, [])), sorted(people.get(pk, []))) for pk in Entry.objects.values_list("pk", flat=True)}
+    """What the arrays must be: what the linker found, less the links an editor removed, plus
+    the links an editor made."""
+    ids = list(Entry.objects.values_list("pk", flat=True))
+    found = Entry.objects.found_links(ids)
+    arrays = {pk: ([], []) for pk in ids}
+    for kind, model, target in ((0, EntryPlace, "place_id"), (1, EntryPerson, "person_id")):
+        removed, added = {}, {}
+        for entry_id, target_id, is_removed in model.objects.values_list("entry_id", target, "removed"):
+            (removed if is_removed else added).setdefault(entry_id, set()).add(target_id)
+        for pk in ids:
+            arrays[pk][kind].extend(sorted((set(found[pk][kind]) - removed.get(pk, set())) | added.get(pk, set())))
+    return arrays
+
+
+def remove_a_link(place_name: str) -> EntryPlace:
+    """An editor removes the link of the first entry in which the linker found this place."""
+    place = Place.objects.get(name=place_name, kind=Place.Kind.CITY)
+    entry = Entry.objects.filter(search.linked_to_any("place_ids", [place.pk])).order_by("pk").first()
+    return EntryPlace.objects.create(entry=entry, place=place, removed=True, origin=LinkOrigin.EDITOR)
 
 
 @pytest.fixture
@@ -58,9 +70,8 @@ def plain_facets(ids: list[int], limit: int = 10) -> dict[str, list[dict]]:
             yield pk
             pk = places[pk][0]
 
-    linked: dict[int, set[int]] = {}
-    for entry_id, place_id in EntryPlace.objects.filter(removed=False, entry_id__in=ids).values_list("entry_id", "place_id"):
-        linked.setdefault(entry_id, set()).add(place_id)
+    links = arrays_from_links()
+    linked = {pk: set(links[pk][0]) for pk in ids}
     regions, countries = Counter(), Counter()
     for place_ids in linked.values():
         for unit in {above for pk in place_ids for above in at_and_above(pk)}:
@@ -69,8 +80,8 @@ def plain_facets(ids: list[int], limit: int = 10) -> dict[str, list[dict]]:
                 countries[unit] += 1
             elif kind == Place.Kind.REGION or (parent is not None and places[parent][1] == Place.Kind.COUNTRY):
                 regions[unit] += 1
-    people = Counter(EntryPerson.objects.filter(removed=False, entry_id__in=ids)
-                     .exclude(person__status=Person.Status.REJECTED).values_list("person_id", flat=True))
+    rejected = set(Person.objects.filter(status=Person.Status.REJECTED).values_list("pk", flat=True))
+    people = Counter(pk for entry_id in ids for pk in links[entry_id][1] if pk not in rejected)
     named = Place.objects.in_bulk(list(regions) + list(countries))
     persons = Person.objects.in_bulk(list(people))
 
@@ -88,9 +99,7 @@ def plain_facets(ids: list[int], limit: int = 10) -> dict[str, list[dict]]:
 @pytest.mark.parametrize("params", [{}, {"q": "Angriff"}, {"region": "ukraine"}])
 def test_facets_equal_a_plain_count_over_the_newest_hits(client, generated, monkeypatch, params):
     # Editors removed a link and rejected a person: neither may count.
-    removed = EntryPlace.objects.filter(place__name="Kiew").first()
-    removed.removed, removed.origin = True, LinkOrigin.EDITOR
-    removed.save()
+    remove_a_link("Kiew")
     Person.objects.filter(name="Donald Trump").update(status=Person.Status.REJECTED)
     monkeypatch.setattr(search, "COUNT_CAP", 40)  # fewer than the hits: the facets count a sample
     result = client.get("/", params).context["result"]
@@ -106,9 +115,7 @@ def test_facets_equal_a_plain_count_over_the_newest_hits(client, generated, monk
 def test_relink_after_a_gazetteer_change_updates_the_arrays_and_keeps_removals(client, generated):
     kursk = Place.objects.get(slug="region-kursk")
     PlaceAlias.objects.create(place=kursk, name="Umspannwerk")  # a new spelling, linked only by relink
-    removed = EntryPlace.objects.filter(place__name="Charkiw").first()
-    removed.removed, removed.origin = True, LinkOrigin.EDITOR
-    removed.save()
+    removed = remove_a_link("Charkiw")
     before = client.get("/api/entries/", {"q": "Umspannwerk", "region": "region-kursk"}).json()["count"]
     call_command("relink", stdout=open("/dev/null", "w"))
     assert stored_arrays() == arrays_from_links()

@@ -41,7 +41,8 @@ def write_dump(tmp_path, name="atlantis_2025-11-14.txt"):
 
 
 def dangling_links() -> int:
-    """Link rows whose entry, place or person does not exist."""
+    """Links whose entry, place or person does not exist: editors' rows, what the linker found
+    in entries, and the arrays readers use."""
     with connection.cursor() as cursor:
         cursor.execute("""
             SELECT (SELECT count(*) FROM tickerarchive_entryplace l WHERE NOT EXISTS
@@ -50,15 +51,26 @@ def dangling_links() -> int:
                  + (SELECT count(*) FROM tickerarchive_entryperson l WHERE NOT EXISTS
                         (SELECT 1 FROM tickerarchive_person p WHERE p.id = l.person_id)
                      OR NOT EXISTS (SELECT 1 FROM tickerarchive_entry e WHERE e.id = l.entry_id))
+                 + (SELECT count(*) FROM tickerarchive_entry e,
+                        LATERAL (SELECT key::bigint FROM jsonb_object_keys(e.auto_places) AS key
+                                 UNION ALL SELECT unnest(e.place_ids)) AS linked (id)
+                    WHERE NOT EXISTS (SELECT 1 FROM tickerarchive_place p WHERE p.id = linked.id))
+                 + (SELECT count(*) FROM tickerarchive_entry e,
+                        LATERAL (SELECT key::bigint FROM jsonb_object_keys(e.auto_people) AS key
+                                 UNION ALL SELECT unnest(e.person_ids)) AS linked (id)
+                    WHERE NOT EXISTS (SELECT 1 FROM tickerarchive_person p WHERE p.id = linked.id))
         """)
         return cursor.fetchone()[0]
 
 
-def linked_names(link_model, field) -> dict[str, int]:
-    """Name of each place (or person) → the number of entries linked to it."""
+def linked_names(kind: str) -> dict[str, int]:
+    """Name of each place (or person) → the number of entries readers see linked to it."""
+    model = KINDS[kind][0]
     names: dict[str, int] = {}
-    for name in link_model.objects.values_list(f"{field}__name", flat=True):
-        names[name] = names.get(name, 0) + 1
+    for places, people in Entry.objects.linked_ids(Entry.objects.values_list("pk", flat=True)).values():
+        for pk in places if kind == "place" else people:
+            name = model.objects.get(pk=pk).name
+            names[name] = names.get(name, 0) + 1
     return names
 
 
@@ -95,6 +107,8 @@ MISSING = 10**9
 def test_a_link_to_a_missing_entry_place_or_person_is_refused(linked_entry, link_model, field, missing, path):
     target = (Place if field == "place" else Person).objects.get(name__in=["Lemurien", "Maria Sacharowa"])
     entry_id, target_id = (MISSING, target.pk) if missing == "entry" else (linked_entry.pk, MISSING)
+    if path == "update":  # an editor's row to change
+        link_model.objects.create(entry=linked_entry, **{field: target})
     before = list(link_model.objects.order_by("pk").values_list("pk", "entry_id", f"{field}_id"))
     with pytest.raises(IntegrityError, match="is not present in table"), transaction.atomic():
         if path == "copy":  # COPY fires the statement triggers too
@@ -110,9 +124,19 @@ def test_a_link_to_a_missing_entry_place_or_person_is_refused(linked_entry, link
     assert list(link_model.objects.order_by("pk").values_list("pk", "entry_id", f"{field}_id")) == before
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_what_the_linker_found_cannot_name_a_missing_place_or_person(linked_entry, kind):
+    """Relinking stored entries (Linker.link) writes what it found with the same check."""
+    found = {"place": ({MISSING: 1}, {}), "person": ({}, {MISSING: 1})}[kind]
+    before = Entry.objects.found_links([linked_entry.pk])
+    with pytest.raises(IntegrityError, match="is not present in table"), transaction.atomic(), connection.wrap_database_errors:
+        Entry.objects.store_found_links({linked_entry.pk: found})
+    assert Entry.objects.found_links([linked_entry.pk]) == before and dangling_links() == 0
+
+
 def test_after_an_ingest_the_rest_of_its_transaction_is_checked_as_ever(db, tmp_path):
-    """Ingest's statement checks its own links and the triggers leave them alone (migration
-    0013); a link written after it in the same transaction gets the triggers again."""
+    """Ingest's statement checks the places and people it links itself; a link row an editor
+    writes after it in the same transaction is checked by the triggers as ever."""
     make_gazetteer()
     with transaction.atomic():
         assert DumpLoader().load(write_dump(tmp_path)).error is None
@@ -128,19 +152,20 @@ def test_after_an_ingest_the_rest_of_its_transaction_is_checked_as_ever(db, tmp_
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_deleting_a_place_or_person_in_plain_sql_deletes_its_links(linked_entry, kind):
-    model, link_model, field, _survivor, duplicate = KINDS[kind]
+    model, _link_model, _field, _survivor, duplicate = KINDS[kind]
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE name = %s", [duplicate])
     assert dangling_links() == 0
-    assert duplicate not in linked_names(link_model, field)
-    assert linked_names(link_model, field) == expected_links(kind, "delete")
+    assert linked_names(kind) == expected_links(kind, "delete")
 
 
 def test_deleting_entries_in_plain_sql_deletes_their_links(linked_entry):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tickerarchive_entry WHERE id = %s", [linked_entry.pk])
     assert dangling_links() == 0
-    assert EntryPlace.objects.count() == 3 and EntryPerson.objects.count() == 3  # the other entries' links
+    # The other entries keep theirs.
+    assert linked_names("place") == {"Atlantida": 2, "Lemurien": 1}
+    assert linked_names("person") == {"Oleg Kiper": 2, "Maria Sacharowa": 1}
 
 
 def test_truncating_linked_people_is_refused_and_ids_do_not_change(linked_entry):
@@ -254,13 +279,13 @@ class Editor(threading.Thread):
 
 
 def assert_dump_landed_with(kind: str, action: str, result) -> None:
-    model, link_model, field, _survivor, duplicate = KINDS[kind]
+    model, _link_model, _field, _survivor, duplicate = KINDS[kind]
     assert result.error is None and result.created == len(ENTRIES)
     assert IngestEvent.objects.get().status == IngestEvent.Status.LOADED
     assert SourceDump.objects.count() == 1 and Entry.objects.count() == len(ENTRIES)
     assert not model.objects.filter(name=duplicate).exists()
     assert dangling_links() == 0
-    assert linked_names(link_model, field) == expected_links(kind, action)
+    assert linked_names(kind) == expected_links(kind, action)
 
 
 @pytest.mark.django_db(transaction=True)
