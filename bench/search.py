@@ -149,29 +149,23 @@ class TantivyArchive:
     def _build(self) -> float:
         from django.db import connection
 
-        from tickerarchive.models import EntryPerson, EntryPlace, PlaceUnit
+        from tickerarchive.models import PlaceUnit
 
         started = time.monotonic()
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
         units = {pk: (region, country) for pk, region, country in
                  PlaceUnit.objects.values_list("place_id", "region_id", "country_id")}
-        places: dict[int, list[tuple[int, int | None, int | None]]] = {}
-        for entry_id, place_id in EntryPlace.objects.filter(removed=False).values_list("entry_id", "place_id").iterator(chunk_size=20_000):
-            region, country = units[place_id]
-            places.setdefault(entry_id, []).append((place_id, region, country))
-        people: dict[int, list[int]] = {}
-        for entry_id, person_id in EntryPerson.objects.filter(removed=False).values_list("entry_id", "person_id").iterator(chunk_size=20_000):
-            people.setdefault(entry_id, []).append(person_id)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id, ticker_id, published_at, headline, body FROM tickerarchive_entry")
+            # The links readers see: the entries' arrays (see Entry).
+            cursor.execute("SELECT id, ticker_id, published_at, headline, body, place_ids, person_ids FROM tickerarchive_entry")
             while rows := cursor.fetchmany(5000):
-                for entry_id, ticker_id, published, headline, body in rows:
-                    linked = places.get(entry_id, [])
+                for entry_id, ticker_id, published, headline, body, place_ids, person_ids in rows:
+                    linked = [(pk, *units[pk]) for pk in place_ids]
                     writer.add_document(self.tantivy.Document(
                         id=entry_id, published=int(published.timestamp()), day=int(published.timestamp()) // 86400,
                         ticker=ticker_id, headline=headline, body=body,
                         place=[p for p, _, _ in linked], region=sorted({r for _, r, _ in linked if r}),
-                        country=sorted({c for _, _, c in linked if c}), person=people.get(entry_id, []),
+                        country=sorted({c for _, _, c in linked if c}), person=list(person_ids),
                     ))
         writer.commit()
         writer.wait_merging_threads()

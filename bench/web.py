@@ -72,16 +72,22 @@ def search_params() -> list[tuple[str, dict]]:
 def search_mix(distinct: int, seed: int = 1) -> list[str]:
     """The query mix of bench/search.py, then generated searches of the kinds readers make,
     up to `distinct` different URLs."""
-    from tickerarchive.models import Entry, EntryPerson, EntryPlace, Place
+    from django.db import connection
+
+    from tickerarchive.models import Entry, Person, Place
 
     rng = random.Random(seed)
     paths = dict.fromkeys(search_paths())
     ids = list(Entry.objects.values_list("pk", flat=True)[:200_000])
     headlines = Entry.objects.filter(pk__in=rng.sample(ids, min(400, len(ids)))).values_list("headline", flat=True)
     words = sorted({w.strip(".,:;!?\"'()") for h in headlines for w in h.split() if len(w.strip(".,:;!?\"'()")) >= 6})
-    regions = list(Place.objects.filter(kind=Place.Kind.REGION, pk__in=EntryPlace.objects.values("place_id"))
+    with connection.cursor() as cursor:  # the places and people some entry is linked to
+        cursor.execute("SELECT array(SELECT DISTINCT unnest(place_ids) FROM tickerarchive_entry), "
+                       "array(SELECT DISTINCT unnest(person_ids) FROM tickerarchive_entry)")
+        linked_places, linked_people = cursor.fetchone()
+    regions = list(Place.objects.filter(kind=Place.Kind.REGION, pk__in=linked_places)
                    .order_by("slug").values_list("slug", flat=True))
-    people = list(EntryPerson.objects.values_list("person__slug", flat=True).distinct().order_by("person__slug"))
+    people = list(Person.objects.filter(pk__in=linked_people).order_by("slug").values_list("slug", flat=True))
     newest = Entry.objects.order_by("-published_at").values_list("published_at", flat=True).first()
 
     def day(back: int) -> str:
