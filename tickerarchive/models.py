@@ -225,7 +225,7 @@ class Entry(models.Model):
       them whenever either changes (migrations 0007 and 0014). Search reads them
       (search.linked_to_any, facets_of).
 
-    Entry.objects.links_of() reads both, for editors."""
+    links_of(entry) reads both, for editors."""
 
     # No index of its own: entry_ticker_time and the unique key both start with the ticker.
     ticker = models.ForeignKey(Ticker, on_delete=models.PROTECT, related_name="entries", db_index=False)
@@ -522,8 +522,8 @@ class EntryPlace(models.Model):
     kept on the entry itself (Entry.auto_places, migration 0014)."""
 
     # No index of its own: the unique key (entry, place) starts with it. One index by place
-    # (place, removed, entry) serves both the links to a place (deleting or merging it, removed
-    # links included) and its entry counts (migration 0011). The references are checked by
+    # (place, removed, entry) finds the links to a place (deleting or merging it, removed links
+    # included; migration 0011). The references are checked by
     # triggers of migration 0005 instead of foreign-key constraints (PostgreSQL's check of each
     # row cost more than writing the rows): once per statement they lock the entries and places
     # named and refuse missing ones, and a delete of an entry or place removes the links that

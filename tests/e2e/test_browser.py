@@ -111,16 +111,20 @@ def test_click_a_map_marker_filters_by_its_place(page):
     screenshot(page, "map-marker-followed")
 
 
+def log_in_to(page, path: str) -> None:
+    page.goto(f"/admin/login/?next={path}")
+    page.get_by_label("Benutzername").fill(EDITOR[0])
+    page.get_by_label("Passwort").fill(EDITOR[1])
+    page.get_by_role("button", name="Anmelden").click()
+
+
 def test_editor_corrects_a_headline_in_the_admin(page):
     missing = []  # the admin's pages ask for nothing the archive lacks either (the tab's icon)
     page.on("console", lambda message: "responded with a status of 4" in message.text and missing.append(message.text))
     page.goto("/?q=Noworossijsk")
     permalink = page.locator(".entries > li h2 a, .entries > li h3 a").first.get_attribute("href")
     entry_id = re.search(r"/eintrag/(\d+)/", permalink).group(1)
-    page.goto(f"/admin/login/?next=/admin/tickerarchive/entry/{entry_id}/change/")
-    page.get_by_label("Benutzername").fill(EDITOR[0])
-    page.get_by_label("Passwort").fill(EDITOR[1])
-    page.get_by_role("button", name="Anmelden").click()
+    log_in_to(page, f"/admin/tickerarchive/entry/{entry_id}/change/")
     headline = page.locator("#id_headline")
     headline.fill("Hafen Noworossijsk: Ölexport wieder aufgenommen")
     page.locator("input[name=_save]").click()
@@ -129,3 +133,28 @@ def test_editor_corrects_a_headline_in_the_admin(page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Hafen Noworossijsk: Ölexport wieder aufgenommen")
     screenshot(page, "admin-edit-permalink")
     assert not missing, missing
+
+
+def test_editor_removes_a_place_the_linker_found_and_restores_it(page):
+    page.goto("/?q=Tschornomorsk")
+    permalink = page.locator(".entries > li h2 a, .entries > li h3 a").first.get_attribute("href")
+    entry_id = re.search(r"/eintrag/(\d+)/", permalink).group(1)
+    tags = page.locator("p.tags")
+    log_in_to(page, f"/admin/tickerarchive/entry/{entry_id}/change/")
+    found = page.locator(".field-remove_places")
+    expect(found).to_contain_text(re.compile(r"Tschornomorsk \(\d+ Nennung(en)?\)"))
+    found.get_by_label(re.compile("Tschornomorsk")).check()
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist")).to_contain_text("erfolgreich")
+    expect(page.locator("#entryplace_set-group")).to_contain_text("Tschornomorsk (entfernt)")
+    screenshot(page, "admin-link-removed", "#entryplace_set-group")
+    page.goto(permalink)
+    expect(tags.first).to_be_visible()
+    expect(page.locator("p.tags a.place", has_text="Tschornomorsk")).to_have_count(0)
+    # Unticked again, the link the linker found counts once more (readers see the archive as before).
+    page.goto(f"/admin/tickerarchive/entry/{entry_id}/change/")
+    page.locator("#id_entryplace_set-0-removed").uncheck()
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist")).to_contain_text("erfolgreich")
+    page.goto(permalink)
+    expect(page.locator("p.tags a.place", has_text="Tschornomorsk")).to_have_count(1)
