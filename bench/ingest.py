@@ -33,10 +33,13 @@ COPY_BLOCK = 1 << 20
 FUNCTION_TIMES = "SELECT funcname, total_time / 1000 FROM pg_stat_user_functions"
 
 
-def ingest(corpus: Path, database: str, link: bool) -> dict:
+def ingest(corpus: Path, database: str, link: bool, setup_sql: str = "") -> dict:
     common.fresh_database(database)
     with common.admin_connection() as conn:
         conn.execute(f"ALTER DATABASE {database} SET track_functions = 'pl'")
+    if setup_sql:  # a variant: the archive changed before the ingest (see --variant)
+        with psycopg.connect(common.server_url(database), autocommit=True) as conn:
+            conn.execute(setup_sql)
     command = [common.PYTHON, str(common.ROOT / "manage.py"), "ingest", str(corpus)] + ([] if link else ["--no-link"])
     server_before = common.server_cpu()
     seconds, cpu, rss = common.run_measured(command, env={**os.environ, "DATABASE_URL": common.server_url(database)})
@@ -109,8 +112,12 @@ def main() -> None:
     parser.add_argument("--keep-for-search", action="store_true",
                         help="keep the last ingest with linking as bench_search_<entries>, the archive that "
                              "bench/search.py and bench/web.py read (saves ingesting the corpus again)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=SQL",
+                        help="also ingest with linking into an archive changed by SQL first, to see what a part "
+                             "costs (e.g. no-array-gin='DROP INDEX entry_place_ids, entry_person_ids'); repeatable")
     args = parser.parse_args()
-    modes = args.modes.split(",")
+    variants = dict(variant.split("=", 1) for variant in args.variant)
+    modes = args.modes.split(",") + list(variants)
     lines = [
         f"## Ingest, {' and '.join(f'{n:,}' for n in args.entries)} entries ({modes_title(args.modes)})", "",
         common.machine(), "",
@@ -124,13 +131,13 @@ def main() -> None:
     for size in args.entries:
         corpus = common.corpus(size)
         rows = common.OUT / f"rows-{size}.copy"
-        runs: dict[str, list[dict]] = {"link": [], "nolink": [], "ceiling": []}
+        runs: dict[str, list[dict]] = {"link": [], "nolink": [], **{name: [] for name in variants}, "ceiling": []}
         for round_number in range(args.rounds):
             order = modes if round_number % 2 == 0 else modes[::-1]
             for mode in order:
                 keep = args.keep_for_search and mode == "link" and round_number == args.rounds - 1
                 database = f"bench_search_{size}" if keep else "bench_ingest"
-                result = ingest(corpus, database, link=mode == "link")
+                result = ingest(corpus, database, link=mode != "nolink", setup_sql=variants.get(mode, ""))
                 runs[mode].append(result)
                 print(f"{size} round {round_number + 1} {mode}: {result}", flush=True)
                 if not rows.exists():
@@ -159,6 +166,12 @@ def main() -> None:
             + (f"{cpu('link') / cpu('nolink') - 1:+.0%} ({cpu('link'):.0f} s vs {cpu('nolink'):.0f} s)" if both else "-")
             + f" | {top:,.0f}/s | {best / top:.0%} | {rss('link')} / {rss('nolink')} |"
         )
+        notes += [
+            f"Variant `{name}` (with linking, after `{sql}`): {rate(name):,.0f}/s"
+            + (f", {nolink / rate(name) - 1:+.0%} over `--no-link`" if nolink else "")
+            + f"; database CPU {common.median(r['database_cpu'] or 0 for r in runs[name]):.1f} s (median)."
+            for name, sql in variants.items()
+        ]
         notes.append(
             f"Runs for {size:,} (entries/s): "
             + "; ".join(f"{mode} " + ", ".join(f"{r['rate']:,.0f}" for r in runs[mode]) for mode in runs if runs[mode])
