@@ -122,7 +122,8 @@ def main() -> None:
         f"## Ingest, {' and '.join(f'{n:,}' for n in args.entries)} entries ({modes_title(args.modes)})", "",
         common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/ingest.py --entries "
-        f"{' '.join(map(str, args.entries))} --rounds {args.rounds} --modes {args.modes}`", "",
+        f"{' '.join(map(str, args.entries))} --rounds {args.rounds} --modes {args.modes}"
+        + "".join(f" --variant {name}='{sql}'" for name, sql in variants.items()) + "`", "",
         "| entries | generate | ingest with linking | ingest `--no-link` | linking adds (wall) | linking adds "
         "(CPU of the ingest process) | COPY ceiling | ingest / ceiling | peak RSS (link / no link) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
