@@ -14,9 +14,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
 from django.db import connection, models, transaction
-from django.db.models import Func, Value
+from django.db.models import Func, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Upper
+from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -637,13 +637,24 @@ def linked_values(model, column: str, field: str) -> RawSQL:
     )
 
 
-def linked_entry_count(model) -> RawSQL:
-    """For each place (model Place) or person, the number of entries readers see linked to
-    it: a count on the entries' arrays by their GIN index."""
-    column = "place_ids" if model is Place else "person_ids"
-    return RawSQL(f'(SELECT count(*) FROM "{Entry._meta.db_table}" AS linked '
-                  f'WHERE linked."{column}" @> ARRAY["{model._meta.db_table}"."id"])', [],
-                  output_field=models.IntegerField())
+class LinkCount(models.Model):
+    """How many entries readers see linked to each place (kind "place") or person: a trigger
+    on the entries keeps it whenever their arrays change (migration 0016). Counting an array's
+    entries by its GIN index reads every one of them from the heap (160 ms for three places at
+    1,000,000 entries); the link rows' B-tree counted them index-only before migration 0014."""
+
+    kind = models.CharField(max_length=6)
+    target = models.BigIntegerField()
+    entries = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "target"], name="link_count_unique")]
+
+
+def linked_entry_count(model) -> Coalesce:
+    """For each place (model Place) or person, the number of entries readers see linked to it."""
+    counted = LinkCount.objects.filter(kind="place" if model is Place else "person", target=OuterRef("pk"))
+    return Coalesce(Subquery(counted.values("entries")[:1]), 0, output_field=models.BigIntegerField())
 
 
 def refers_to_missing_row(error: BaseException) -> bool:

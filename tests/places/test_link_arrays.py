@@ -10,7 +10,7 @@ from django.db import connection
 from ingest.generator import CorpusGenerator
 from ingest.loader import DumpLoader, expand_paths
 from tickerarchive import search
-from tickerarchive.models import Entry, EntryPerson, EntryPlace, LinkOrigin, Person, Place, PlaceAlias
+from tickerarchive.models import Entry, EntryPerson, EntryPlace, LinkCount, LinkOrigin, Person, Place, PlaceAlias
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +133,30 @@ def test_an_entry_saved_from_a_stale_copy_keeps_its_new_links(client, generated)
     entry.save()
     assert sumy.pk in stored_arrays()[entry.pk][0]
     assert "Korrigierte Überschrift" in client.get("/ort/sumy/").content.decode()
+
+
+def stored_counts() -> dict[tuple[str, int], int]:
+    return {(kind, target): n for kind, target, n in LinkCount.objects.values_list("kind", "target", "entries") if n}
+
+
+def counted_from_arrays() -> dict[tuple[str, int], int]:
+    counts = Counter()
+    for places, people in stored_arrays().values():
+        counts.update([("place", pk) for pk in places] + [("person", pk) for pk in people])
+    return dict(counts)
+
+
+def test_entry_counts_follow_ingest_corrections_merges_deletes_and_relink(client, generated):
+    assert stored_counts() == counted_from_arrays()
+    remove_a_link("Kiew")
+    charkiw = Place.objects.get(name="Charkiw", kind=Place.Kind.CITY)
+    EntryPlace.objects.create(entry=Entry.objects.exclude(search.linked_to_any("place_ids", [charkiw.pk])).first(),
+                              place=charkiw)
+    Entry.objects.filter(pk__in=list(Entry.objects.values_list("pk", flat=True)[:5])).delete_as_editor()
+    odessa = Place.objects.get(name="Odessa", kind=Place.Kind.CITY)
+    odessa.merge([Place.objects.get(name="Tschornomorsk")])
+    PlaceAlias.objects.create(place=Place.objects.get(slug="region-kursk"), name="Umspannwerk")
+    call_command("relink", stdout=open("/dev/null", "w"))
+    assert stored_counts() == counted_from_arrays()
+    kiew = client.get("/api/places/", {"q": "Kiew"}).json()["results"][0]
+    assert kiew["entry_count"] == counted_from_arrays()["place", Place.objects.get(slug=kiew["slug"]).pk]
