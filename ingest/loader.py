@@ -28,8 +28,8 @@ from django.utils import timezone
 from ingest.linker import Linker, Mentions, linked_text
 from ingest.parser import DumpError, ParsedDump, Picture as ParsedPicture, parse_dump
 from tickerarchive.models import (
-    MAX_MENTIONS, Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, Person, Picture, Place,
-    SourceDump, Ticker, refers_to_missing_row,
+    MAX_MENTIONS, Entry, EntryConflict, EntryTombstone, IngestEvent, Picture, SourceDump, Ticker,
+    none_missing_sql, refers_to_missing_row, targets_locked_sql,
 )
 
 GLOB_CHARS = set("*?[")
@@ -569,18 +569,10 @@ def _unnest(columns, types) -> str:
     return "unnest(" + ", ".join(f"%({c})s::text::{t}[]" for c, t in zip(columns, types)) + ")"
 
 
-# The places and people the new entries name are read by their key and locked in id order (a
-# concurrent delete or merge waits for this transaction), and the statement is refused, with
-# the error a link row naming a missing one gets (migration 0005), if one of them is gone: the
-# loader then reads the gazetteer again and stores the dump once more.
-_LINK_TARGETS = (
-    "{kind}_targets AS (SELECT DISTINCT l.target FROM {unnest} AS l (n, target) JOIN new USING (n)), "
-    "{kind}_locked AS (SELECT id FROM {targets} WHERE id = ANY(ARRAY(SELECT target FROM {kind}_targets)) "
-    "ORDER BY id FOR KEY SHARE), "
-    "{kind}_missing AS (SELECT min(target) AS id FROM {kind}_targets WHERE target NOT IN (SELECT id FROM {kind}_locked))"
-)
-_NONE_MISSING = ("(SELECT CASE WHEN id IS NULL THEN true "
-                 "ELSE tickerarchive_refuse_missing_link('{table}', '{targets}', '{target}', id) END FROM {kind}_missing)")
+# The places (people) the new entries name, locked and checked by the statement (see
+# models.targets_locked_sql): if one is gone, the loader reads the gazetteer again and stores
+# the dump once more.
+_NAMED = "SELECT DISTINCT l.target FROM {unnest} AS l (n, target) JOIN new USING (n)"
 # What the linker found in each entry, {id: mentions}, and the array readers use (migration
 # 0014): a new entry has no editor's links yet, so both hold the same ids.
 _FOUND = ("SELECT n, array_agg(target ORDER BY target) AS ids, jsonb_object_agg(target, mentions) AS found "
@@ -591,8 +583,8 @@ WRITE_SQL = f"""
     WITH new (id, n) AS (SELECT id, n FROM unnest(%(ids)s::text::bigint[]) WITH ORDINALITY AS new (id, n) WHERE id IS NOT NULL),
     places AS ({_FOUND.format(unnest=_unnest(PLACE_COLUMNS, ("int", "bigint", "int")))}),
     people AS ({_FOUND.format(unnest=_unnest(PERSON_COLUMNS, ("int", "bigint", "int")))}),
-    {_LINK_TARGETS.format(kind="place", targets=Place._meta.db_table, unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint")))},
-    {_LINK_TARGETS.format(kind="person", targets=Person._meta.db_table, unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint")))},
+    {targets_locked_sql("place", _NAMED.format(unnest=_unnest(PLACE_COLUMNS[:2], ("int", "bigint"))))},
+    {targets_locked_sql("person", _NAMED.format(unnest=_unnest(PERSON_COLUMNS[:2], ("int", "bigint"))))},
     entries AS (
         INSERT INTO {Entry._meta.db_table} (id, ticker_id, source_dump_id, published_at, headline, body,
             original_published_at, original_headline, original_body, edited_fields, source_line, position_key,
@@ -603,10 +595,7 @@ WRITE_SQL = f"""
         FROM {_unnest(ENTRY_COLUMNS, ("float8", "text", "text", "int", "int"))}
             WITH ORDINALITY AS e (at, headline, body, line, position, n) JOIN new USING (n)
             LEFT JOIN places USING (n) LEFT JOIN people USING (n)
-        WHERE {_NONE_MISSING.format(table=EntryPlace._meta.db_table, targets=Place._meta.db_table, target="place_id",
-                                    kind="place")}
-          AND {_NONE_MISSING.format(table=EntryPerson._meta.db_table, targets=Person._meta.db_table,
-                                    target="person_id", kind="person")}
+        WHERE {none_missing_sql("place")} AND {none_missing_sql("person")}
     ),
     pictures AS (
         INSERT INTO {Picture._meta.db_table} (entry_id, position, slug, caption, credit, original_caption,

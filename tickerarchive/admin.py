@@ -158,7 +158,7 @@ class EntryAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
-            linked_place_names=linked_values(Place, "place_ids", "name"), linked_person_names=linked_values(Person, "person_ids", "name"))
+            linked_place_names=linked_values(Place, "name"), linked_person_names=linked_values(Person, "name"))
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -34,8 +34,8 @@ def newest_first(entries: QuerySet) -> QuerySet:
 
 def export_queryset(entries: QuerySet) -> QuerySet:
     """One row per entry with everything an export needs, links included, as plain values."""
-    place_slugs = linked_values(Place, "place_ids", "slug")
-    person_slugs = linked_values(Person, "person_ids", "slug")
+    place_slugs = linked_values(Place, "slug")
+    person_slugs = linked_values(Person, "slug")
     return newest_first(entries).annotate(place_slugs=place_slugs, person_slugs=person_slugs).values_list(
         "pk", "ticker__slug", "published_at", "headline", "body", "place_slugs", "person_slugs",
         "source_dump__file_name", "source_line",

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -125,11 +126,42 @@ class IngestEvent(models.Model):
 # A word of a name as a text search term (no tsquery operator can be in it).
 NAME_WORD_RE = re.compile(r"\w+")
 MAX_MENTIONS = 32767  # mentions counted in a link (a smallint in the link rows)
-# kind → (column of what the linker found, array readers use, table of editors' links)
-FOUND_COLUMNS = {
-    "place": ("auto_places", "place_ids", "tickerarchive_entryplace"),
-    "person": ("auto_people", "person_ids", "tickerarchive_entryperson"),
+
+
+class LinkKind(NamedTuple):
+    """Where the links of one kind ("place" or "person") live."""
+
+    found: str  # the entry's column of what the linker found, {id: mentions}
+    linked: str  # the entry's array readers use
+    links: str  # the table of editors' links and removals
+    targets: str  # the table of places (people)
+    target: str  # the links' column naming one
+
+
+LINK_KINDS = {
+    "place": LinkKind("auto_places", "place_ids", "tickerarchive_entryplace", "tickerarchive_place", "place_id"),
+    "person": LinkKind("auto_people", "person_ids", "tickerarchive_entryperson", "tickerarchive_person", "person_id"),
 }
+
+
+def targets_locked_sql(kind: str, named: str) -> str:
+    """CTEs for a statement that links entries to places (kind "place") or people: those it
+    names (`named`, a query of their ids as `target`) locked in id order, so that a concurrent
+    delete or merge waits for it, and the least of them that is gone. Pair with none_missing_sql."""
+    targets = LINK_KINDS[kind].targets
+    return (f"{kind}_targets AS ({named}), "
+            f"{kind}_locked AS (SELECT id FROM {targets} WHERE id = ANY(ARRAY(SELECT target FROM {kind}_targets)) "
+            "ORDER BY id FOR KEY SHARE), "
+            f"{kind}_missing AS (SELECT min(target) AS id FROM {kind}_targets WHERE target NOT IN (SELECT id FROM {kind}_locked))")
+
+
+def none_missing_sql(kind: str) -> str:
+    """A condition that refuses the statement, with the error a link row naming a missing place
+    or person gets (migration 0005), if targets_locked_sql found one gone."""
+    links = LINK_KINDS[kind]
+    return ("(SELECT CASE WHEN id IS NULL THEN true ELSE "
+            f"tickerarchive_refuse_missing_link('{links.links}', '{links.targets}', '{links.target}', id) END "
+            f"FROM {kind}_missing)")
 
 
 class EntryQuerySet(models.QuerySet):
@@ -184,13 +216,14 @@ class EntryQuerySet(models.QuerySet):
     def move_found_links(self, kind: str, old: int, new: int) -> None:
         """What the linker found of place (kind "place") or person `old` counts for `new`
         (a merge): mentions of both add up."""
-        found, readers, links = FOUND_COLUMNS[kind]
+        links = LINK_KINDS[kind]
+        found = links.found
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Entry._meta.db_table} SET {found} = ({found} - %(old)s) || jsonb_build_object(%(new)s::text, "
                 f"least({MAX_MENTIONS}, coalesce(({found} ->> %(new)s)::int, 0) + ({found} ->> %(old)s)::int)) "
-                f"WHERE ({readers} @> ARRAY[%(old)s]::bigint[] "
-                f"OR id IN (SELECT entry_id FROM {links} WHERE {kind}_id = %(old)s::bigint)) AND {found} ? %(old)s",
+                f"WHERE ({links.linked} @> ARRAY[%(old)s]::bigint[] "
+                f"OR id IN (SELECT entry_id FROM {links.links} WHERE {links.target} = %(old)s::bigint)) AND {found} ? %(old)s",
                 {"old": str(old), "new": str(new)},
             )
 
@@ -576,26 +609,13 @@ def _found(value) -> dict[int, int]:
     return {int(target): mentions for target, mentions in found.items()}
 
 
-# The places or people named are locked in id order (a concurrent delete or merge waits) and
-# the statement is refused if one is gone, as a link row naming it would be (migration 0005).
-_TARGETS_LOCKED = (
-    "{kind}_targets AS (SELECT DISTINCT key::bigint AS target FROM found, jsonb_object_keys(found.{kind}) AS key), "
-    "{kind}_locked AS (SELECT id FROM {targets} WHERE id = ANY(ARRAY(SELECT target FROM {kind}_targets)) "
-    "ORDER BY id FOR KEY SHARE), "
-    "{kind}_missing AS (SELECT min(target) AS id FROM {kind}_targets WHERE target NOT IN (SELECT id FROM {kind}_locked))"
-)
-_NONE_MISSING = ("(SELECT CASE WHEN id IS NULL THEN true "
-                 "ELSE tickerarchive_refuse_missing_link('{links}', '{targets}', '{target}', id) END FROM {kind}_missing)")
+# What the linker found in stored entries, written with the same check as ingest's.
 STORE_FOUND_LINKS_SQL = f"""
-    WITH found (id, places, people) AS (SELECT * FROM unnest(%s::bigint[], %s::jsonb[], %s::jsonb[])),
-    {_TARGETS_LOCKED.format(kind="places", targets="tickerarchive_place")},
-    {_TARGETS_LOCKED.format(kind="people", targets="tickerarchive_person")}
-    UPDATE tickerarchive_entry AS entry SET auto_places = found.places, auto_people = found.people
-    FROM found WHERE entry.id = found.id
-      AND {_NONE_MISSING.format(links="tickerarchive_entryplace", targets="tickerarchive_place", target="place_id",
-                                kind="places")}
-      AND {_NONE_MISSING.format(links="tickerarchive_entryperson", targets="tickerarchive_person", target="person_id",
-                                kind="people")}
+    WITH found (id, place, person) AS (SELECT * FROM unnest(%s::bigint[], %s::jsonb[], %s::jsonb[])),
+    {targets_locked_sql("place", "SELECT DISTINCT key::bigint AS target FROM found, jsonb_object_keys(found.place) AS key")},
+    {targets_locked_sql("person", "SELECT DISTINCT key::bigint AS target FROM found, jsonb_object_keys(found.person) AS key")}
+    UPDATE tickerarchive_entry AS entry SET auto_places = found.place, auto_people = found.person
+    FROM found WHERE entry.id = found.id AND {none_missing_sql("place")} AND {none_missing_sql("person")}
 """
 
 
@@ -626,11 +646,12 @@ def links_of(entry: "Entry") -> tuple[list[Link], list[Link]]:
     return result[0], result[1]
 
 
-def linked_values(model, column: str, field: str) -> RawSQL:
-    """Of the places (model Place, column "place_ids") or people ("person_ids") readers see
-    linked to an entry, the values of `field`, sorted: one subquery on the entry's row, for
-    list pages and exports (no query per row). Rejected people are no people."""
+def linked_values(model, field: str) -> RawSQL:
+    """Of the places (model Place) or people readers see linked to an entry, the values of
+    `field`, sorted: one subquery on the entry's row, for list pages and exports (no query per
+    row). Rejected people are no people."""
     rejected = f" AND status <> '{Person.Status.REJECTED}'" if model is Person else ""
+    column = LINK_KINDS[model._meta.model_name].linked
     return RawSQL(
         f'ARRAY(SELECT "{field}" FROM "{model._meta.db_table}" WHERE id = ANY("{Entry._meta.db_table}"."{column}")'
         f'{rejected} ORDER BY "{field}")', [], output_field=ArrayField(models.CharField()),
@@ -653,7 +674,7 @@ class LinkCount(models.Model):
 
 def linked_entry_count(model) -> Coalesce:
     """For each place (model Place) or person, the number of entries readers see linked to it."""
-    counted = LinkCount.objects.filter(kind="place" if model is Place else "person", target=OuterRef("pk"))
+    counted = LinkCount.objects.filter(kind=model._meta.model_name, target=OuterRef("pk"))
     return Coalesce(Subquery(counted.values("entries")[:1]), 0, output_field=models.BigIntegerField())
 
 
