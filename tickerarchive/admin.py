@@ -355,7 +355,6 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
     one with the most entries (links, aliases and old URLs move to it)."""
 
     plural = ""
-    relink_option = ""  # the relink command's option for one of these
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entry_total=linked_entry_count(self.model))
@@ -390,7 +389,7 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
         if written is None:
             self.message_user(request, (
                 f"Schreibweisen {listed}: {zahl(entries)} Einträge kommen in Frage, zu viele, um sie jetzt neu zu "
-                f"verknüpfen. Das tut »python manage.py relink --{self.relink_option} {obj.slug}«."
+                f"verknüpfen. Das tut »python manage.py relink --{self.model._meta.model_name} {obj.slug}«."
             ), messages.WARNING)
             return
         self.message_user(request, (
@@ -415,7 +414,6 @@ class NamedWithEntriesAdmin(SimpleHistoryAdmin):
 @admin.register(Place)
 class PlaceAdmin(NamedWithEntriesAdmin):
     plural = "Orte"
-    relink_option = "place"
     list_display = ("name", "kind", "parent", "geonames_id", "entry_count")
     list_filter = ("kind",)
     search_fields = ("name", "aliases__name", "slug")
@@ -435,7 +433,6 @@ class PersonAliasInline(admin.TabularInline):
 @admin.register(Person)
 class PersonAdmin(NamedWithEntriesAdmin):
     plural = "Personen"
-    relink_option = "person"
     list_display = ("name", "role", "status", "entry_count")
     list_filter = ("status",)
     search_fields = ("name", "aliases__name", "role")

@@ -155,6 +155,14 @@ def targets_locked_sql(kind: str, named: str) -> str:
             f"{kind}_missing AS (SELECT min(target) AS id FROM {kind}_targets WHERE target NOT IN (SELECT id FROM {kind}_locked))")
 
 
+def linked_to_any(column: str, ids: list[int]) -> RawSQL:
+    """Entries linked to any of these places (column "place_ids") or people ("person_ids"),
+    links an editor removed left out: a test on the entry's own row (the arrays PostgreSQL
+    keeps, see Entry), not a subquery into the link table for every row."""
+    return RawSQL(f'"{Entry._meta.db_table}"."{column}" && %s::bigint[]', [list(ids)],
+                  output_field=models.BooleanField())
+
+
 def none_missing_sql(kind: str) -> str:
     """A condition that refuses the statement, with the error a link row naming a missing place
     or person gets (migration 0005), if targets_locked_sql found one gone."""
@@ -226,6 +234,19 @@ class EntryQuerySet(models.QuerySet):
                 f"OR id IN (SELECT entry_id FROM {links.links} WHERE {links.target} = %(old)s::bigint)) AND {found} ? %(old)s",
                 {"old": str(old), "new": str(new)},
             )
+
+    def ids_naming_or_linked_to(self, named: list) -> set[int]:
+        """Ids of the entries that may name these places or people (Place and Person objects),
+        or that are linked to them, under a spelling they may no longer have."""
+        if not named:
+            return set()
+        linked = models.Q()
+        for kind, links in LINK_KINDS.items():
+            ids = [item.pk for item in named if item._meta.model_name == kind]
+            if ids:
+                linked |= models.Q(linked_to_any(links.linked, ids))
+        spellings = set().union(*(item.spellings() for item in named))
+        return self.ids_possibly_naming(spellings) | set(self.filter(linked).values_list("pk", flat=True))
 
     def ids_possibly_naming(self, names: Iterable[str]) -> set[int]:
         """Ids of the entries that may name any of `names`: every entry in which linking could

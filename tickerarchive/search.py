@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connections, router
-from django.db.models import BigIntegerField, BooleanField, Func, Q, QuerySet, TextField
+from django.db.models import BigIntegerField, Func, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from ingest.parser import BERLIN
 from tickerarchive.models import (
-    Entry, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker,
+    Entry, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker, linked_to_any,
 )
 from tickerarchive.pagecache import data_version
 
@@ -139,14 +139,6 @@ def named_in(q: str) -> NamedIn:
     by_alias = Q(pk__in=PersonAlias.objects.filter(name__iexact=text).values("person_id"))
     people = Person.objects.not_rejected().filter(Q(name__iexact=text) | by_alias)
     return NamedIn(places=list(places), people=list(people))
-
-
-def linked_to_any(column: str, ids: list[int]) -> RawSQL:
-    """Entries linked to any of these places (column "place_ids") or people ("person_ids"),
-    links an editor removed left out: a test on the entry's own row (the arrays PostgreSQL
-    keeps, see Entry), not a subquery into the link table for every row."""
-    array = entry_column(column)
-    return RawSQL(f"{array.sql} && %s::bigint[]", [list(ids)], output_field=BooleanField())
 
 
 def linked_to_names(names: NamedIn) -> Q:
