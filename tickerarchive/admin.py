@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from tickerarchive.models import (
     Entry, EntryConflict, EntryPerson, EntryPlace, EntryTombstone, IngestEvent, LinkOrigin, Person,
-    PersonAlias, Picture, Place, PlaceAlias, SourceDump, Ticker, linked_entry_count, linked_values, links_of,
+    PersonAlias, Picture, Place, PlaceAlias, SourceDump, Ticker, linked_entry_count, linked_to_any, linked_values, links_of,
 )
 from tickerarchive.templatetags.archive import zahl
 
@@ -77,7 +77,7 @@ class EntryForm(forms.ModelForm):
         self.found = ([], []) if self.instance.pk is None else links_of(self.instance)
         for name, links in zip(("remove_places", "remove_people"), self.found):
             self.fields[name].choices = [
-                (link.target.pk, f"{link.target.name} ({link.mentions} {'Nennung' if link.mentions == 1 else 'Nennungen'})")
+                (link.target.pk, f"{link.target.name} ({link.mentions} Nennung{pluralize(link.mentions, 'en')})")
                 for link in links if link.mentions and not link.removed
             ]
 
@@ -97,14 +97,9 @@ class LinkedFilter(admin.SimpleListFilter):
     """Entries linked to a place (with the places inside it) or a person, as readers filter."""
 
     def queryset(self, request, queryset):
-        from tickerarchive.search import linked_to_any, place_and_descendants
-
         if not self.value() or not self.value().isdigit():
             return queryset
-        if self.parameter_name == "ort":
-            place = Place.objects.filter(pk=self.value()).first()
-            return queryset.filter(linked_to_any("place_ids", place_and_descendants(place))) if place else queryset.none()
-        return queryset.filter(linked_to_any("person_ids", [int(self.value())]))
+        return queryset.filter(self.linked(int(self.value())))
 
 
 class PlaceFilter(LinkedFilter):
@@ -114,6 +109,12 @@ class PlaceFilter(LinkedFilter):
     def lookups(self, request, model_admin):
         return Place.objects.filter(kind__in=(Place.Kind.COUNTRY, Place.Kind.REGION)).order_by("name").values_list("pk", "name")
 
+    def linked(self, pk: int):
+        from tickerarchive.search import place_and_descendants
+
+        place = Place.objects.filter(pk=pk).first()
+        return linked_to_any("place_ids", place_and_descendants(place) if place else [])
+
 
 class PersonFilter(LinkedFilter):
     title = "Person"
@@ -121,6 +122,9 @@ class PersonFilter(LinkedFilter):
 
     def lookups(self, request, model_admin):
         return Person.objects.not_rejected().order_by("name").values_list("pk", "name")
+
+    def linked(self, pk: int):
+        return linked_to_any("person_ids", [pk])
 
 
 class EditedFilter(admin.SimpleListFilter):

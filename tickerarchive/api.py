@@ -9,7 +9,7 @@ from tickerarchive import browse, export
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry
 from tickerarchive.openapi import SPEC
-from tickerarchive.search import NamedIn, attach_links, with_link_ids, run_search
+from tickerarchive.search import NamedIn, attach_links, run_search, with_link_ids
 from tickerarchive.views import page_number
 
 

@@ -386,7 +386,8 @@ def with_details(entries: list[Entry], q: str = "") -> list[Entry]:
 
 
 def attach_linked(entries: list[Entry]) -> list[Entry]:
-    """Sets linked_places and linked_people (by name) of entries read with_link_ids(): one query for the places and one for the people of them all."""
+    """Sets linked_places and linked_people (by name) of entries read with_link_ids(): one query
+    for the places and one for the people of them all."""
     places = Place.objects.filter(pk__in={pk for e in entries for pk in e.linked_place_ids}).only("slug", "name")
     people = (Person.objects.not_rejected().filter(pk__in={pk for e in entries for pk in e.linked_person_ids})
               .only("slug", "name"))

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from tickerarchive import browse, health
 from tickerarchive.filters import EntryFilter
 from tickerarchive.models import Entry, Person, PersonRedirect, Place, PlaceRedirect, Ticker
-from tickerarchive.search import Criteria, attach_links, filter_entries, with_link_ids, run_search
+from tickerarchive.search import Criteria, attach_links, filter_entries, run_search, with_link_ids
 
 
 def page_number(request) -> int:
