@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorCombinable, SearchVectorField
 from django.db import connection, models, transaction
 from django.db.models import Func, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
@@ -155,12 +155,44 @@ def targets_locked_sql(kind: str, named: str) -> str:
             f"{kind}_missing AS (SELECT min(target) AS id FROM {kind}_targets WHERE target NOT IN (SELECT id FROM {kind}_locked))")
 
 
+# Words of the text index that no text yields (a lexeme parsed from text never holds a space)
+# and no word beginning matches (`pers:*`, as the zero-hit fallback and relinking search, would
+# match `person 3`): the entry's day and month in Berlin time and what it is linked to (migration 0017). A filter on them is
+# part of the one GIN scan of the search's words, which skips through a frequent word's
+# postings to the few entries of some days, a person or a region.
+DAY_WORD = "@day {:%Y-%m-%d}"
+MONTH_WORD = "@month {:%Y-%m}"
+LINK_WORD = {"place_ids": "@place {}", "person_ids": "@person {}"}
+
+
+def any_word(words: Iterable[str]) -> str:
+    """A tsquery (text) matching entries with any of these index words."""
+    return " | ".join(f"'{word}'" for word in words)
+
+
+def with_any_word(words: Iterable[str]) -> RawSQL:
+    """Entries whose text index holds any of these words (none: no entry)."""
+    words = list(words)
+    if not words:
+        return RawSQL("false", [], output_field=models.BooleanField())
+    return RawSQL(f'"{Entry._meta.db_table}"."search_vector" @@ %s::tsquery', [any_word(words)],
+                  output_field=models.BooleanField())
+
+
 def linked_to_any(column: str, ids: list[int]) -> RawSQL:
     """Entries linked to any of these places (column "place_ids") or people ("person_ids"),
-    links an editor removed left out: a test on the entry's own row (the arrays PostgreSQL
-    keeps, see Entry), not a subquery into the link table for every row."""
-    return RawSQL(f'"{Entry._meta.db_table}"."{column}" && %s::bigint[]', [list(ids)],
-                  output_field=models.BooleanField())
+    links an editor removed left out: their words in the text index, which PostgreSQL derives
+    from the entry's own arrays (see Entry), not a subquery into the link table for every row."""
+    return with_any_word(LINK_WORD[column].format(pk) for pk in ids)
+
+
+class FilterWords(SearchVectorCombinable, Func):
+    """The entry's day, month and links as words of its text index (DAY_WORD, MONTH_WORD,
+    LINK_WORD), from its own columns by an IMMUTABLE function of migration 0017; place_ids and
+    person_ids are no model fields."""
+
+    template = 'tickerarchive_filter_words("published_at", "place_ids", "person_ids")'
+    output_field = SearchVectorField()
 
 
 def none_missing_sql(kind: str) -> str:
@@ -276,8 +308,8 @@ class Entry(models.Model):
       writes them with new entries, the Linker when it links stored entries again.
     - `place_ids`, `person_ids`: the ids readers see, what the linker found less an editor's
       removals plus an editor's links (rows of EntryPlace and EntryPerson). PostgreSQL keeps
-      them whenever either changes (migrations 0007 and 0014). Search reads them
-      (search.linked_to_any, facets_of).
+      them whenever either changes (migrations 0007 and 0014). Search filters by them as
+      words of `search_vector` (linked_to_any) and counts them (facets_of).
 
     links_of(entry) reads both, for editors."""
 
@@ -303,10 +335,12 @@ class Entry(models.Model):
     # Position on its day page, newest first: orders two entries of the same minute.
     position_key = models.PositiveIntegerField(default=0)
 
-    # Kept in sync by PostgreSQL itself (a stored generated column): headline weighs more than body.
+    # Kept in sync by PostgreSQL itself (a stored generated column): headline weighs more than
+    # body; the day, the month and the links are words of their own (FilterWords).
     search_vector = models.GeneratedField(
         expression=SearchVector("headline", weight="A", config="german")
-        + SearchVector("body", weight="B", config="german"),
+        + SearchVector("body", weight="B", config="german")
+        + FilterWords(),
         output_field=SearchVectorField(),
         db_persist=True,
     )
