@@ -262,9 +262,9 @@ class EntryQuerySet(models.QuerySet):
             cursor.execute(
                 f"UPDATE {Entry._meta.db_table} SET {found} = ({found} - %(old)s) || jsonb_build_object(%(new)s::text, "
                 f"least({MAX_MENTIONS}, coalesce(({found} ->> %(new)s)::int, 0) + ({found} ->> %(old)s)::int)) "
-                f"WHERE ({links.linked} @> ARRAY[%(old)s]::bigint[] "
+                f"WHERE (search_vector @@ %(old_word)s::tsquery "
                 f"OR id IN (SELECT entry_id FROM {links.links} WHERE {links.target} = %(old)s::bigint)) AND {found} ? %(old)s",
-                {"old": str(old), "new": str(new)},
+                {"old": str(old), "new": str(new), "old_word": any_word([LINK_WORD[links.linked].format(old)])},
             )
 
     def ids_naming_or_linked_to(self, named: list) -> set[int]:
