@@ -8,7 +8,7 @@ DUMPS  ?= samples/dumps
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test fuzz fuzz-web load venv db dbstop migrate gazetteer ingest static clean outline bench-ingest bench-search bench-http bench-relink bench-month-walk
+.PHONY: run test fuzz fuzz-web load venv db dbstop migrate gazetteer ingest static clean outline bench-ingest bench-search bench-http bench-relink
 
 run: ingest static
 	$(WITH_DB) $(VENV)/bin/gunicorn tickerarchive.wsgi:application --config gunicorn.conf.py \
@@ -73,9 +73,6 @@ bench-search: $(VENV)/.bench
 
 bench-relink: $(VENV)/.bench
 	$(WITH_DB) $(PY) bench/relink.py $(BENCH_ARGS)
-
-bench-month-walk: $(VENV)/.bench
-	$(WITH_DB) $(PY) bench/month_walk.py $(BENCH_ARGS)
 
 bench-http: $(VENV)/.bench
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
