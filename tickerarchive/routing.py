@@ -11,7 +11,6 @@ import contextvars
 import logging
 import random
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.urls import reverse
 
