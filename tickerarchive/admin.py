@@ -113,7 +113,7 @@ class PlaceFilter(LinkedFilter):
         from tickerarchive.search import place_and_descendants
 
         place = Place.objects.filter(pk=pk).first()
-        return linked_to_any("place_ids", place_and_descendants(place) if place else [])
+        return linked_to_any("place", place_and_descendants(place) if place else [])
 
 
 class PersonFilter(LinkedFilter):
@@ -124,7 +124,7 @@ class PersonFilter(LinkedFilter):
         return Person.objects.not_rejected().order_by("name").values_list("pk", "name")
 
     def linked(self, pk: int):
-        return linked_to_any("person_ids", [pk])
+        return linked_to_any("person", [pk])
 
 
 class EditedFilter(admin.SimpleListFilter):

@@ -136,11 +136,14 @@ class LinkKind(NamedTuple):
     links: str  # the table of editors' links and removals
     targets: str  # the table of places (people)
     target: str  # the links' column naming one
+    word: str  # a link as a word of the entry's text index (see DAY_WORD), formatted with the id
 
 
 LINK_KINDS = {
-    "place": LinkKind("auto_places", "place_ids", "tickerarchive_entryplace", "tickerarchive_place", "place_id"),
-    "person": LinkKind("auto_people", "person_ids", "tickerarchive_entryperson", "tickerarchive_person", "person_id"),
+    "place": LinkKind("auto_places", "place_ids", "tickerarchive_entryplace", "tickerarchive_place", "place_id",
+                      "@place {}"),
+    "person": LinkKind("auto_people", "person_ids", "tickerarchive_entryperson", "tickerarchive_person", "person_id",
+                       "@person {}"),
 }
 
 
@@ -157,12 +160,12 @@ def targets_locked_sql(kind: str, named: str) -> str:
 
 # Words of the text index that no text yields (a lexeme parsed from text never holds a space)
 # and no word beginning matches (`pers:*`, as the zero-hit fallback and relinking search, would
-# match `person 3`): the entry's day and month in Berlin time and what it is linked to (migration 0017). A filter on them is
-# part of the one GIN scan of the search's words, which skips through a frequent word's
-# postings to the few entries of some days, a person or a region.
+# match `person 3`): the entry's day and month in Berlin time, and what it is linked to
+# (LinkKind.word; migration 0017). A filter on them is part of the one GIN scan of the search's
+# words, which skips through a frequent word's postings to the few entries of some days, a
+# person or a region.
 DAY_WORD = "@day {:%Y-%m-%d}"
 MONTH_WORD = "@month {:%Y-%m}"
-LINK_WORD = {"place_ids": "@place {}", "person_ids": "@person {}"}
 
 
 def any_word(words: Iterable[str]) -> str:
@@ -170,25 +173,35 @@ def any_word(words: Iterable[str]) -> str:
     return " | ".join(f"'{word}'" for word in words)
 
 
+def matching_text_index(tsquery_sql: str, params: list) -> RawSQL:
+    """Entries whose text index matches a tsquery written in SQL (with its parameters)."""
+    return RawSQL(f'"{Entry._meta.db_table}"."search_vector" @@ ({tsquery_sql})', params,
+                  output_field=models.BooleanField())
+
+
 def with_any_word(words: Iterable[str]) -> RawSQL:
     """Entries whose text index holds any of these words (none: no entry)."""
     words = list(words)
     if not words:
         return RawSQL("false", [], output_field=models.BooleanField())
-    return RawSQL(f'"{Entry._meta.db_table}"."search_vector" @@ %s::tsquery', [any_word(words)],
-                  output_field=models.BooleanField())
+    return matching_text_index("%s::tsquery", [any_word(words)])
 
 
-def linked_to_any(column: str, ids: list[int]) -> RawSQL:
-    """Entries linked to any of these places (column "place_ids") or people ("person_ids"),
-    links an editor removed left out: their words in the text index, which PostgreSQL derives
-    from the entry's own arrays (see Entry), not a subquery into the link table for every row."""
-    return with_any_word(LINK_WORD[column].format(pk) for pk in ids)
+def link_word(kind: str, pk: int) -> str:
+    """The text index's word for a link to place (kind "place") or person `pk`."""
+    return LINK_KINDS[kind].word.format(pk)
+
+
+def linked_to_any(kind: str, ids: list[int]) -> RawSQL:
+    """Entries linked to any of these places (kind "place") or people ("person"), links an
+    editor removed left out: their words in the text index, which PostgreSQL derives from the
+    entry's own arrays (see Entry), not a subquery into the link table for every row."""
+    return with_any_word(link_word(kind, pk) for pk in ids)
 
 
 class FilterWords(SearchVectorCombinable, Func):
     """The entry's day, month and links as words of its text index (DAY_WORD, MONTH_WORD,
-    LINK_WORD), from its own columns by an IMMUTABLE function of migration 0017; place_ids and
+    LinkKind.word), from its own columns by an IMMUTABLE function of migration 0017; place_ids and
     person_ids are no model fields."""
 
     template = 'tickerarchive_filter_words("published_at", "place_ids", "person_ids")'
@@ -264,7 +277,7 @@ class EntryQuerySet(models.QuerySet):
                 f"least({MAX_MENTIONS}, coalesce(({found} ->> %(new)s)::int, 0) + ({found} ->> %(old)s)::int)) "
                 f"WHERE (search_vector @@ %(old_word)s::tsquery "
                 f"OR id IN (SELECT entry_id FROM {links.links} WHERE {links.target} = %(old)s::bigint)) AND {found} ? %(old)s",
-                {"old": str(old), "new": str(new), "old_word": any_word([LINK_WORD[links.linked].format(old)])},
+                {"old": str(old), "new": str(new), "old_word": any_word([link_word(kind, old)])},
             )
 
     def ids_naming_or_linked_to(self, named: list) -> set[int]:
@@ -276,7 +289,7 @@ class EntryQuerySet(models.QuerySet):
         for kind, links in LINK_KINDS.items():
             ids = [item.pk for item in named if item._meta.model_name == kind]
             if ids:
-                linked |= models.Q(linked_to_any(links.linked, ids))
+                linked |= models.Q(linked_to_any(kind, ids))
         spellings = set().union(*(item.spellings() for item in named))
         return self.ids_possibly_naming(spellings) | set(self.filter(linked).values_list("pk", flat=True))
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connections, router
-from django.db.models import BigIntegerField, BooleanField, Func, Max, Min, Q, QuerySet, TextField
+from django.db.models import BigIntegerField, Func, Max, Min, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -27,8 +27,8 @@ from rapidfuzz import fuzz, process
 
 from ingest.parser import BERLIN
 from tickerarchive.models import (
-    DAY_WORD, LINK_WORD, MONTH_WORD, Entry, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker, any_word,
-    linked_to_any, with_any_word,
+    DAY_WORD, MONTH_WORD, Entry, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker, any_word, link_word,
+    linked_to_any, matching_text_index, with_any_word,
 )
 from tickerarchive.pagecache import data_version
 
@@ -144,9 +144,8 @@ def named_in(q: str) -> NamedIn:
 
 
 def link_words(names: NamedIn) -> list[str]:
-    """The index words of the links to these places and people (models.LINK_WORD)."""
-    return ([LINK_WORD["place_ids"].format(p.pk) for p in names.places]
-            + [LINK_WORD["person_ids"].format(p.pk) for p in names.people])
+    """The index words of the links to these places and people (models.link_word)."""
+    return [link_word("place", p.pk) for p in names.places] + [link_word("person", p.pk) for p in names.people]
 
 
 def linked_to_names(names: NamedIn) -> Q:
@@ -162,8 +161,8 @@ def matching_or_linked(q: str, names: NamedIn) -> Q:
     words = link_words(names)
     if not words:
         return Q(search_vector=websearch(clean_query(q)))
-    return Q(RawSQL(f'"{Entry._meta.db_table}"."search_vector" @@ (websearch_to_tsquery(%s::regconfig, %s) || %s::tsquery)',
-                    [CONFIG, clean_query(q), any_word(words)], output_field=BooleanField()))
+    return Q(matching_text_index("websearch_to_tsquery(%s::regconfig, %s) || %s::tsquery",
+                                 [CONFIG, clean_query(q), any_word(words)]))
 
 
 def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> QuerySet:
@@ -179,9 +178,9 @@ def filter_entries(criteria: Criteria, queryset: QuerySet | None = None) -> Quer
     if criteria.ticker:
         entries = entries.filter(ticker=criteria.ticker)
     if criteria.region:
-        entries = entries.filter(linked_to_any("place_ids", place_and_descendants(criteria.region)))
+        entries = entries.filter(linked_to_any("place", place_and_descendants(criteria.region)))
     if criteria.person:
-        entries = entries.filter(linked_to_any("person_ids", [criteria.person.pk]))
+        entries = entries.filter(linked_to_any("person", [criteria.person.pk]))
     return entries
 
 
@@ -297,7 +296,8 @@ class NewestHits:
             else:
                 # Also the time range of those days: should PostgreSQL choose to walk the time
                 # index, it starts at their end and stops at their beginning.
-                chunk = entries.filter(with_any_word(time_words(oldest, newest)), published_at__gte=berlin_midnight(oldest), published_at__lt=end)
+                chunk = entries.filter(with_any_word(time_words(oldest, newest)),
+                                       published_at__gte=berlin_midnight(oldest), published_at__lt=end)
                 time_index = True
             hits = cls.read(chunk, limit - len(rows), rank_q=rank_q, links=links, time_index=time_index)
             rows += hits.rows

@@ -111,7 +111,7 @@ def test_ingested_corpus_has_every_entry_once_on_its_berlin_day(corpus, gazettee
     assert len({pk for places, _ in linked for pk in places}) > 3 * len(PLACES)
     noworossijsk = Place.objects.get(name="Noworossijsk")
     spellings = Counter()
-    for entry in Entry.objects.filter(linked_to_any("place_ids", [noworossijsk.pk])):
+    for entry in Entry.objects.filter(linked_to_any("place", [noworossijsk.pk])):
         text = entry.headline + " " + entry.body
         spellings.update(s for s in ("Noworossijsk", "Novorossijsk", "Noworossisk") if s in text)
     assert len(spellings) == 3

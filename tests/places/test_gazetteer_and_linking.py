@@ -309,7 +309,7 @@ def test_real_dumps_linked_at_ingest(gazetteer, client):
     region = client.get("/api/entries/", {"region": "region-odessa"}).json()["results"]
     assert tschornomorsk_entry in [r["headline"] for r in region]
     noworossijsk = Place.objects.get(name="Noworossijsk")
-    novorossijsk_day = Entry.objects.filter(linked_to_any("place_ids", [noworossijsk.pk]), published_at__date="2025-11-14")
+    novorossijsk_day = Entry.objects.filter(linked_to_any("place", [noworossijsk.pk]), published_at__date="2025-11-14")
     assert novorossijsk_day.count() == 5  # spelled Noworossijsk, Novorossijsk and Noworossisk
     putins = Entry.objects.get(headline__startswith='"Menschenverachtung"')
     assert "Wladimir Putin" in linked_names(putins)[1]

@@ -39,7 +39,7 @@ def arrays_from_links() -> dict[int, tuple[list[int], list[int]]]:
 def remove_a_link(place_name: str) -> EntryPlace:
     """An editor removes the link of the first entry in which the linker found this place."""
     place = Place.objects.get(name=place_name, kind=Place.Kind.CITY)
-    entry = Entry.objects.filter(search.linked_to_any("place_ids", [place.pk])).order_by("pk").first()
+    entry = Entry.objects.filter(search.linked_to_any("place", [place.pk])).order_by("pk").first()
     return EntryPlace.objects.create(entry=entry, place=place, removed=True, origin=LinkOrigin.EDITOR)
 
 
@@ -150,7 +150,7 @@ def test_entry_counts_follow_ingest_corrections_merges_deletes_and_relink(client
     assert stored_counts() == counted_from_arrays()
     remove_a_link("Kiew")
     charkiw = Place.objects.get(name="Charkiw", kind=Place.Kind.CITY)
-    EntryPlace.objects.create(entry=Entry.objects.exclude(search.linked_to_any("place_ids", [charkiw.pk])).first(),
+    EntryPlace.objects.create(entry=Entry.objects.exclude(search.linked_to_any("place", [charkiw.pk])).first(),
                               place=charkiw)
     Entry.objects.filter(pk__in=list(Entry.objects.values_list("pk", flat=True)[:5])).delete_as_editor()
     odessa = Place.objects.get(name="Odessa", kind=Place.Kind.CITY)

@@ -10,7 +10,7 @@ from django.db import migrations
 links_0014 = importlib.import_module("tickerarchive.migrations.0014_automatic_links_on_the_entry")
 ENTRY = links_0014.ENTRY
 INDEXES = (("entry_place_ids", "place_ids"), ("entry_person_ids", "person_ids"))
-WORD = {"place_ids": "@place ", "person_ids": "@person "}  # models.LINK_WORD
+WORD = {"place_ids": "@place ", "person_ids": "@person "}  # models.LinkKind.word, as of this migration
 BY_ARRAY = "({column} && ARRAY(SELECT id FROM old_rows)"
 BY_WORD = "(search_vector @@ (SELECT string_agg(quote_literal('{word}' || id), ' | ') FROM old_rows)::tsquery"
 assert BY_ARRAY in links_0014.STRIP_FOUND
