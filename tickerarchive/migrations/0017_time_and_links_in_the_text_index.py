@@ -1,6 +1,7 @@
 """The entry's day, month and links become words of its text index: `@day 2025-11-14`,
-`@month 2025-11`, `@place 12`, `@person 3` (models.DAY_WORD, MONTH_WORD, LINK_WORD). No text yields them: a lexeme parsed from text
-never holds a space; and no word beginning (`pers:*`) matches them.
+`@month 2025-11`, `@place 12`, `@person 3` (models.DAY_WORD, MONTH_WORD, LinkKind.word). No
+text yields them: a lexeme parsed from text never holds a space; and no word beginning
+(`pers:*`) matches them.
 
 Why: a search's newest hits were read by testing every hit of its words against the time,
 a person or a region, row by row: `Angriff` with Selenskyj read 15,158 rows of 1,000,000
