@@ -10,7 +10,7 @@ import difflib
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
@@ -705,13 +705,14 @@ OR_RE = re.compile(r"\s+or\s+", re.IGNORECASE)
 PHRASE_RE = re.compile(r'"([^"]*)"?')
 
 
-def prefix_query(alternative: str, length: int | None = None) -> str | None:
+def prefix_query(alternative: str, length: int | None = None, whole: Container[str] = ()) -> str | None:
     """`Nowoross` → `nowoross:*`; with length 5, `Noworosijsk` → `nowor:*`; `Hafen Nowoross` →
     `hafen:* & nowoross:*`; a phrase keeps its words in order: `"Hafen Nowoross"` →
-    `(hafen:* <-> nowoross:*)`. `alternative` is one side of an OR, without the query's
-    exclusions (split_exclusions): they are no word beginnings to look for."""
+    `(hafen:* <-> nowoross:*)`. Words in `whole` are not cut to `length`. `alternative` is one
+    side of an OR, without the query's exclusions (split_exclusions): they are no word
+    beginnings to look for."""
     def beginnings(text: str) -> list[str]:
-        words = [w[:length] if length else w for w in WORD_RE.findall(text)]
+        words = [w[:length] if length and w not in whole else w for w in WORD_RE.findall(text)]
         return [f"{w}:*" for w in words if len(w) >= 3]
 
     terms = []
@@ -735,16 +736,23 @@ def matching_beginnings(queryset: QuerySet, tsquery: str, exclusions: list[str])
 
 def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
     """Entries with the word beginnings of q, and none of its exclusions. Each OR alternative
-    is widened on its own: its whole words as beginnings where that finds entries, else their
-    first TYPO_PREFIX letters (`Noworosijsk OR Waffenru` → `(nowor:*) | (waffenru:*)`)."""
+    is widened on its own: its whole words as beginnings where that finds entries, else the
+    first TYPO_PREFIX letters of the words the archive lacks (`Noworosijsk OR Waffenru` →
+    `(nowor:*) | (waffenru:*)`). Words the archive has are no typos and stay whole: two
+    of them that no entry has together (`Solarpark Wasserwerk`) are not widened to `solar:* &
+    wasse:*`, which found 93,000 unrelated entries of 1,000,000 in 0.7 s."""
     text, exclusions = split_exclusions(q)
     found = []
     for alternative in OR_RE.split(text):
-        for length in (None, TYPO_PREFIX):
-            tsquery = prefix_query(alternative, length)
-            if tsquery and matching_beginnings(queryset, tsquery, exclusions).exists():
-                found.append(tsquery)
-                break
+        whole_words = prefix_query(alternative)
+        if whole_words and matching_beginnings(queryset, whole_words, exclusions).exists():
+            found.append(whole_words)
+            continue
+        words = set(WORD_RE.findall(alternative))
+        known = {word for word in words if is_archive_word(word)}
+        cut = prefix_query(alternative, TYPO_PREFIX, whole=known) if words - known else None
+        if cut and matching_beginnings(queryset, cut, exclusions).exists():
+            found.append(cut)
     if not found:
         return None
     return matching_beginnings(queryset, " | ".join(f"({t})" for t in found), exclusions)
@@ -844,6 +852,13 @@ def finding_suggestion(criteria: Criteria, suggestion: str | None) -> Criteria |
 
 
 def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
+    """(entries with the query's word beginnings, or None; a corrected query that finds entries,
+    or None). Nothing when the words as typed find entries and only the exclusions take them
+    all away (`Hafen -Hafen`): no typo to widen or correct; and the word beginnings minus the
+    exclusions, which few entries have, made PostgreSQL read the whole table for one."""
+    text, exclusions = split_exclusions(criteria.q)
+    if exclusions and text.strip() and filter_entries(replace(criteria, q=text, names=None)).exists():
+        return None, None
     base = filter_entries(replace(criteria, q=""))
     widened = prefix_filter(base, criteria.q)
     if widened is None:

@@ -155,6 +155,27 @@ def test_word_beginnings_after_zero_hits_keep_the_exclusions(client, archive):
     assert "Schwarzmeerhafen Noworossijsk stoppt Ölexport" in headlines(client, q="Noworosijsk -der")
 
 
+def test_words_of_the_archive_are_not_cut_to_their_first_letters(client, archive):
+    """`Waffenruhe` and `Schwarzmeerhafen` are both words of the archive, never in one entry:
+    no typo, so they are not widened to `waff:* & schwa:*`, which the Gaza entry (`Schwarzen
+    Meer`) has. With a typo, only the misspelt word is cut: the Gaza entry has `Waffenruhe`
+    whole and a word beginning `Schwa`."""
+    Entry.objects.filter(headline="Waffenruhe in Gaza hält").update(body="Am Schwarzen Meer ist es ruhig.")
+    result = client.get("/", {"q": "Waffenruhe Schwarzmeerhafen"}).context["result"]
+    assert (result.count, result.prefix_fallback) == (0, False)
+    assert headlines(client, q="Waffenruhe Schwarzmeerhafn") == ["Waffenruhe in Gaza hält"]
+
+
+def test_a_query_its_own_exclusions_empty_is_not_widened(client, archive):
+    """`Hafen -Hafen` finds nothing because of what it excludes, not by a typo: no entry
+    with a word that merely begins so (`Hafenstadt`) is offered in its place. A word the
+    archive lacks is still widened, with the same exclusion."""
+    Entry.objects.filter(headline="Waffenruhe in Gaza hält").update(body="Die Hafenstadt ist ruhig.")
+    result = client.get("/", {"q": "Hafen -Hafen"}).context["result"]
+    assert (result.count, result.prefix_fallback, result.suggestion) == (0, False, None)
+    assert "Waffenruhe in Gaza hält" in headlines(client, q="Hafenst -Hafen")
+
+
 def test_word_beginnings_after_zero_hits_keep_an_or(client, archive):
     """Neither `Noworosijsk` nor `Waffenru` is a word of the archive: entries that begin a word
     like either are shown, not only those (here none) that have both. Each alternative gets its
