@@ -13,6 +13,7 @@ person lookups of /api/places/ and /api/people/, through their views.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import sys
@@ -64,9 +65,7 @@ def setup_django(database: str) -> None:
     os.environ["DATABASE_URL"] = common.server_url(database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tickerarchive.settings")
     sys.path.insert(0, str(common.ROOT))
-    import django
-
-    django.setup()
+    importlib.import_module("tickerarchive.wsgi")  # Django set up as in a served worker, long-lived objects frozen
 
 
 def prepare_archive(entries: int) -> str:
