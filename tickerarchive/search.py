@@ -289,24 +289,22 @@ class NewestHits:
             days = min(days_per_read, (newest - span.oldest).days + 1)
             oldest = newest - timedelta(days=days - 1)
             end = berlin_midnight(newest + timedelta(days=1))
-            if days > MAX_DAYS_PER_READ:
-                # This day and all before it, sorted: walking the time index, PostgreSQL would
-                # expect the few hits anywhere and read most of the table.
-                chunk, time_index = entries.filter(published_at__lt=end), False
-            else:
-                # Also the time range of those days: should PostgreSQL choose to walk the time
-                # index, it starts at their end and stops at their beginning.
-                chunk = entries.filter(with_any_word(time_words(oldest, newest)),
-                                       published_at__gte=berlin_midnight(oldest), published_at__lt=end)
-                time_index = True
-            hits = cls.read(chunk, limit - len(rows), rank_q=rank_q, links=links, time_index=time_index)
+            rest = days > MAX_DAYS_PER_READ
+            # This day and all before it, or the stretch's days by their words alone: with
+            # their time range too, PostgreSQL also read the time index for that range and
+            # ANDed the two (half of a 7 ms read), not knowing that the words imply the range.
+            chunk = entries.filter(published_at__lt=end) if rest else entries.filter(with_any_word(time_words(oldest, newest)))
+            # Sorted, never by walking the time index: PostgreSQL would expect the hits evenly
+            # spread and read most of the table for a rare word.
+            hits = cls.read(chunk, limit - len(rows), rank_q=rank_q, links=links, time_index=False)
             rows += hits.rows
             ranks += hits.ranks or []
-            if not time_index:
+            if rest:
                 break
-            # Hits per day of the time read so far (the newest day may have begun lately).
+            # Hits per day of the time read so far (the newest day may have begun lately);
+            # none yet: as far as the next read may reach.
             days_read = (span.until - berlin_midnight(oldest)) / timedelta(days=1)
-            wanted = math.ceil((limit - len(rows)) * days_read / len(rows) * 1.2) if rows else 0
+            wanted = math.ceil((limit - len(rows)) * days_read / len(rows) * 1.2) if rows else 8 * days
             days_per_read = min(max(2 * days, wanted), 8 * days)
             newest = oldest - timedelta(days=1)
         return cls(rows, ranks if rank_q else None)
