@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 from ingest.parser import BERLIN
 from tickerarchive.models import (
     DAY_WORD, MONTH_WORD, Entry, Person, PersonAlias, Place, PlaceAlias, PlaceUnit, Ticker, any_word, link_word,
-    linked_to_any, matching_text_index, with_any_word,
+    linked_to_any, matching_text_index, named_exactly, with_any_word,
 )
 from tickerarchive.pagecache import data_version
 
@@ -135,12 +135,9 @@ def named_in(q: str) -> NamedIn:
     text = clean_query(q)
     if not text or re.search(r'["\-]|\bOR\b', text):
         return NamedIn()
-    # One query each for places and people: this runs before every search with words.
-    by_alias = Q(pk__in=PlaceAlias.objects.filter(name__iexact=text).values("place_id"))
-    places = Place.objects.filter(Q(name__iexact=text) | by_alias)
-    by_alias = Q(pk__in=PersonAlias.objects.filter(name__iexact=text).values("person_id"))
-    people = Person.objects.not_rejected().filter(Q(name__iexact=text) | by_alias)
-    return NamedIn(places=list(places), people=list(people))
+    place_ids, person_ids = named_exactly(text)
+    return NamedIn(places=list(Place.objects.filter(pk__in=place_ids)) if place_ids else [],
+                   people=list(Person.objects.filter(pk__in=person_ids)) if person_ids else [])
 
 
 def link_words(names: NamedIn) -> list[str]:
