@@ -279,8 +279,7 @@ class NewestHits:
         archive. Each next stretch is as long as the hits per day so far say the
         rest needs (with a fifth more), at most eight times the last, and at least twice the
         last unless the last confirmed the rate: a word may be rare lately and frequent years
-        ago. Past MAX_DAYS_PER_READ, the rest in
-        one read by time."""
+        ago. Past MAX_DAYS_PER_READ, the rest in one read by time."""
         rows, ranks = [], []
         newest, days_per_read = span.newest, FIRST_DAYS_PER_READ
         per_day = None  # hits per day of the stretches read
@@ -292,7 +291,10 @@ class NewestHits:
             # This day and all before it, or the stretch's days by their words alone: with
             # their time range too, PostgreSQL also read the time index for that range and
             # ANDed the two (half of a 7 ms read), not knowing that the words imply the range.
-            chunk = entries.filter(published_at__lt=end) if rest else entries.filter(with_any_word(time_words(oldest, newest)))
+            if rest:
+                chunk = entries.filter(published_at__lt=end)
+            else:
+                chunk = entries.filter(with_any_word(time_words(oldest, newest)))
             # Sorted, never by walking the time index: PostgreSQL would expect the hits evenly
             # spread and read most of the table for a rare word.
             hits = cls.read(chunk, limit - len(rows), rank_q=rank_q, links=links, time_index=False)
@@ -305,9 +307,9 @@ class NewestHits:
             days_read = (span.until - berlin_midnight(oldest)) / timedelta(days=1)
             wanted = math.ceil((limit - len(rows)) * days_read / len(rows) * 1.2) if rows else 8 * days
             # A stretch that found its hits at half the rate of the days before it or more
-            # confirms the estimate: the next reads what it says, however short (at least
-            # twice the last, the last stretch of `Hafen Drohnen` read 1,300 hits for 245).
-            # A first stretch, or one where the word grew rarer, at least doubles.
+            # confirms the estimate: the next reads what it says, however short. (Always at
+            # least twice the last, the last stretch of `Hafen Drohnen` read 1,300 hits for
+            # 245.) A first stretch, or one where the word grew rarer, at least doubles.
             confirmed = per_day is not None and len(hits.rows) / days >= per_day / 2
             days_per_read = min(max(FIRST_DAYS_PER_READ if confirmed else 2 * days, wanted), 8 * days)
             per_day = len(rows) / days_read
