@@ -14,7 +14,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
@@ -739,13 +739,15 @@ def matching_beginnings(queryset: QuerySet, tsquery: str, exclusions: list[str])
     return queryset.filter(search_vector=wanted)
 
 
-def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
+def prefix_filter(queryset: QuerySet, q: str, is_known: Callable[[str], bool] | None = None) -> QuerySet | None:
     """Entries with the word beginnings of q, and none of its exclusions. Each OR alternative
     is widened on its own: its whole words as beginnings where that finds entries, else the
     first TYPO_PREFIX letters of the words the archive lacks (`Noworosijsk OR Waffenru` →
     `(nowor:*) | (waffenru:*)`). Words the archive has are no typos and stay whole: two
     of them that no entry has together (`Solarpark Wasserwerk`) are not widened to `solar:* &
-    wasse:*`, which found 93,000 unrelated entries of 1,000,000 in 0.7 s."""
+    wasse:*`, which found 93,000 unrelated entries of 1,000,000 in 0.7 s. `is_known`: how a
+    word is asked for (is_archive_word, or zero_hit_fallback's memo of it)."""
+    is_known = is_known or is_archive_word
     text, exclusions = split_exclusions(q)
     found = []
     for alternative in OR_RE.split(text):
@@ -754,7 +756,7 @@ def prefix_filter(queryset: QuerySet, q: str) -> QuerySet | None:
             found.append(whole_words)
             continue
         words = set(WORD_RE.findall(alternative))
-        known = {word for word in words if is_archive_word(word)}
+        known = {word for word in words if is_known(word)}
         cut = prefix_query(alternative, TYPO_PREFIX, whole=known) if words - known else None
         if cut and matching_beginnings(queryset, cut, exclusions).exists():
             found.append(cut)
@@ -796,17 +798,19 @@ def _name_words_at(version: str) -> NameWords:
     return NameWords({w.lower(): w for w in every if len(w) > 3}, frozenset(w.lower() for w in displayed))
 
 
-def did_you_mean(q: str, texts: list[str]) -> str | None:
+def did_you_mean(q: str, texts: list[str], is_known: Callable[[str], bool] | None = None) -> str | None:
     """Replace words of q by the closest word in texts (and known names), if any is close.
     Of equally close words, one the texts or a displayed name use wins over an alias: `Kiwe`
-    is as close to `Kyiw` as to `Kiew`, and the archive calls the city `Kiew`."""
+    is as close to `Kyiw` as to `Kiew`, and the archive calls the city `Kiew`. `is_known`: as
+    for prefix_filter."""
+    is_known = is_known or is_archive_word
     text_words = {w.lower(): w for text in texts for w in WORD_RE.findall(text) if len(w) > 3}
     names = name_words()
     lowered = text_words | names.written
     choices = list(lowered)
     corrections = {}
     for word in dict.fromkeys(WORD_RE.findall(q)):
-        if len(word) <= 3 or word.lower() in lowered or is_archive_word(word):
+        if len(word) <= 3 or word.lower() in lowered or is_known(word):
             continue  # `von` is no typo of `Vonni`, nor `Hafen` of the town `Hagen`
         close = _closest(word.lower(), choices, preferred=lambda w: w in text_words or w in names.displayed)
         if close:
@@ -865,13 +869,16 @@ def zero_hit_fallback(criteria: Criteria) -> tuple[QuerySet | None, str | None]:
     if exclusions and text.strip() and filter_entries(replace(criteria, q=text, names=None)).exists():
         return None, None
     base = filter_entries(replace(criteria, q=""))
-    widened = prefix_filter(base, criteria.q)
+    # Both the widening and the suggestion ask whether a word is the archive's: once each.
+    is_known = cache(is_archive_word)
+    widened = prefix_filter(base, criteria.q, is_known)
     if widened is None:
         # Nothing even begins so (a typo in the first letters): a known name may still be close.
-        followed = finding_suggestion(criteria, did_you_mean(criteria.q, []))
+        followed = finding_suggestion(criteria, did_you_mean(criteria.q, [], is_known))
         return None, followed.q if followed else None
     sample = widened.order_by("-published_at").values_list("headline", "body")[:50]
-    followed = finding_suggestion(criteria, did_you_mean(criteria.q, [" ".join(pair) for pair in sample]))
+    texts = [" ".join(pair) for pair in sample]
+    followed = finding_suggestion(criteria, did_you_mean(criteria.q, texts, is_known))
     if followed is None:
         return widened, None
     if followed.names:
