@@ -232,6 +232,22 @@ class EntryQuerySet(models.QuerySet):
     def for_list(self):
         return self.select_related("ticker").newest_first()
 
+    def exists_by_bitmap(self) -> bool:
+        """exists(), from bitmap scans of the indexes alone. PostgreSQL keeps no statistics on
+        word beginnings (`nowor:*`) and, wanting one row, may walk the table or the time index
+        in the hope of an early hit: where no entry has one, that reads every row (1.8 s at
+        1,000,000 entries). A bitmap costs about the index entries of the words, hits or none
+        (3 ms for `noworosijsk:*`, 80 ms for `nowor:*` with its 94,000 entries)."""
+        settings = ("enable_seqscan", "enable_indexscan")
+        with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"current_setting('{name}')" for name in settings))
+            before = cursor.fetchone()
+            cursor.execute("SELECT " + ", ".join(f"set_config('{name}', 'off', true)" for name in settings))
+            found = self.exists()
+            # A setting made for the transaction outlives this block when it is a savepoint.
+            cursor.execute("SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in settings), before)
+            return found
+
     def found_links(self, ids: Iterable[int]) -> dict[int, tuple[dict[int, int], dict[int, int]]]:
         """What the linker found in these entries: {id: ({place: mentions}, {person: mentions})}."""
         with connection.cursor() as cursor:

@@ -199,6 +199,15 @@ def test_word_beginnings_after_zero_hits_keep_a_phrase_in_order(client, archive)
     assert "Hafen von Noworossijsk erneut getroffen" in headlines(client, q="Noworosijsk Hafen")
 
 
+def test_word_beginnings_are_looked_up_without_changing_later_plans(client, archive):
+    """Whether any entry has a word beginning is asked of the index alone (table scans off
+    for that question); the statements after it, here in the same transaction, plan as before."""
+    assert client.get("/", {"q": "Noworosijsk"}).context["result"].prefix_fallback
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')")
+        assert cursor.fetchone() == ("on", "on")
+
+
 def test_keyword_search_uses_the_gin_index(archive):
     from tickerarchive.search import full_text_filter
 
