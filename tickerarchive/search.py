@@ -752,13 +752,13 @@ def prefix_filter(queryset: QuerySet, q: str, is_known: Callable[[str], bool] | 
     found = []
     for alternative in OR_RE.split(text):
         whole_words = prefix_query(alternative)
-        if whole_words and matching_beginnings(queryset, whole_words, exclusions).exists_by_bitmap():
+        if whole_words and matching_beginnings(queryset, whole_words, exclusions).exists_for_word_beginnings():
             found.append(whole_words)
             continue
         words = set(WORD_RE.findall(alternative))
         known = {word for word in words if is_known(word)}
         cut = prefix_query(alternative, TYPO_PREFIX, whole=known) if words - known else None
-        if cut and matching_beginnings(queryset, cut, exclusions).exists_by_bitmap():
+        if cut and matching_beginnings(queryset, cut, exclusions).exists_for_word_beginnings():
             found.append(cut)
     if not found:
         return None

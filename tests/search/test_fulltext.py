@@ -208,6 +208,17 @@ def test_word_beginnings_are_looked_up_without_changing_later_plans(client, arch
         assert cursor.fetchone() == ("on", "on")
 
 
+def test_word_beginnings_only_older_entries_have_are_found(client, archive, monkeypatch):
+    """The newest entries are asked first for a word beginning; one that only older entries
+    have is found by the index (here the newest entry alone is asked first)."""
+    from tickerarchive import models
+
+    monkeypatch.setattr(models, "NEWEST_ASKED_FIRST", 1)
+    newest = Entry.objects.order_by("-published_at", "-pk").first()
+    assert "nowor" not in (newest.headline + newest.body).lower()
+    assert "Hafen von Noworossijsk erneut getroffen" in headlines(client, q="Noworosijsk")
+
+
 def test_keyword_search_uses_the_gin_index(archive):
     from tickerarchive.search import full_text_filter
 
