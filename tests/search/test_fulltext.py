@@ -204,8 +204,9 @@ def test_word_beginnings_are_looked_up_without_changing_later_plans(client, arch
     for that question); the statements after it, here in the same transaction, plan as before."""
     assert client.get("/", {"q": "Noworosijsk"}).context["result"].prefix_fallback
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan')")
-        assert cursor.fetchone() == ("on", "on")
+        cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'), "
+                       "current_setting('enable_bitmapscan')")
+        assert cursor.fetchone() == ("on", "on", "on")
 
 
 def test_word_beginnings_only_older_entries_have_are_found(client, archive, monkeypatch):
