@@ -218,7 +218,7 @@ def none_missing_sql(kind: str) -> str:
 
 
 # How many of the newest entries exists_for_word_beginnings asks before the whole archive.
-NEWEST_ASKED_FIRST = 100
+NEWEST_ASKED_FIRST = 1000
 
 
 class EntryQuerySet(models.QuerySet):
@@ -240,12 +240,14 @@ class EntryQuerySet(models.QuerySet):
         """exists() for a search PostgreSQL cannot estimate: it keeps no statistics on word
         beginnings (`nowor:*`). Wanting one row, it walked the whole table in the hope of an
         early hit, which read every row where no entry had one (1.8 s at 1,000,000 entries).
-        Here the newest hundred entries are asked first, one by one, where a frequent
-        beginning is found at once (`angrif:*`), then the indexes alone, by bitmap, which
+        Here the newest thousand entries are asked first, along the time index, where a
+        frequent beginning is found at once (`angrif:*`), then the indexes alone, by bitmap, which
         costs about their entries for the words, hits or none (`noworosijsk:*`: 3 ms;
         `angrif:*`, 190,000 entries: 160 ms)."""
-        newest = list(self.model.objects.using(self.db).order_by("-published_at", "-pk")
-                      .values_list("pk", flat=True)[:NEWEST_ASKED_FIRST])
+        # The time of the NEWEST_ASKED_FIRST-th newest entry (None: the archive has fewer).
+        since = next(iter(self.model.objects.using(self.db).order_by("-published_at", "-pk")
+                          .values_list("published_at", flat=True)[NEWEST_ASKED_FIRST - 1:NEWEST_ASKED_FIRST]), None)
+        newest = self if since is None else self.filter(published_at__gte=since)
         plans = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
         with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
             def allow(*allowed: str) -> None:
@@ -254,8 +256,8 @@ class EntryQuerySet(models.QuerySet):
 
             cursor.execute("SELECT " + ", ".join(f"current_setting('{plan}')" for plan in plans))
             before = cursor.fetchone()
-            allow("enable_indexscan")  # each of the newest by its key
-            found = self.filter(pk__in=newest).exists()
+            allow("enable_indexscan")  # the newest along the time index, one by one
+            found = newest.exists()
             if not found:
                 allow("enable_bitmapscan")
                 found = self.exists()
