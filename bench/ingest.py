@@ -119,7 +119,8 @@ def main() -> None:
     variants = dict(variant.split("=", 1) for variant in args.variant)
     modes = args.modes.split(",") + list(variants)
     lines = [
-        f"## Ingest, {' and '.join(f'{n:,}' for n in args.entries)} entries ({modes_title(args.modes)})", "",
+        f"## Ingest, {' and '.join(f'{n:,}' for n in args.entries)} entries ({modes_title(args.modes)})"
+        + (f", variants {', '.join(variants)}" if variants else ""), "",
         common.machine(), "",
         f"`python -m tickerarchive.devdb exec -- .venv/bin/python bench/ingest.py --entries "
         f"{' '.join(map(str, args.entries))} --rounds {args.rounds} --modes {args.modes}"
@@ -195,7 +196,9 @@ def main() -> None:
         "GENERATED` (the same stored tsvector, no index, no constraint). Medians of the rounds. Database CPU is "
         "what the PostgreSQL server's processes spent during the ingest (its backend, and autovacuum)."
     )
-    common.write_section(f"ingest {' '.join(map(str, args.entries))} {args.modes}", "\n".join(lines))
+    # A run with variants has a section of its own: it must not replace the plain run's figures.
+    section = f"ingest {' '.join(map(str, args.entries))} {args.modes}" + (f" variants {','.join(variants)}" if variants else "")
+    common.write_section(section, "\n".join(lines))
 
 
 if __name__ == "__main__":
