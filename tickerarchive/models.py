@@ -241,10 +241,11 @@ class EntryQuerySet(models.QuerySet):
         beginnings (`nowor:*`). Wanting one row, it walked the whole table in the hope of an
         early hit, which read every row where no entry had one (1.8 s at 1,000,000 entries).
         Here the newest thousand entries are asked first, along the time index, where a
-        frequent beginning is found at once (`angrif:*`), then the indexes alone, by bitmap, which
-        costs about their entries for the words, hits or none (`noworosijsk:*`: 3 ms;
+        frequent beginning is found at once (`angrif:*`); then the indexes alone, by bitmap,
+        which costs about their entries for the words, hits or none (`noworosijsk:*`: 3 ms;
         `angrif:*`, 190,000 entries: 160 ms)."""
-        # The time of the NEWEST_ASKED_FIRST-th newest entry (None: the archive has fewer).
+        # The time of the NEWEST_ASKED_FIRST-th newest entry (None: the archive has fewer), as a
+        # value: as a subquery, PostgreSQL could not place it and walked another index whole.
         since = next(iter(self.model.objects.using(self.db).order_by("-published_at", "-pk")
                           .values_list("published_at", flat=True)[NEWEST_ASKED_FIRST - 1:NEWEST_ASKED_FIRST]), None)
         newest = self if since is None else self.filter(published_at__gte=since)
